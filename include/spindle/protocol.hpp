@@ -1,0 +1,61 @@
+// Protocol: the per-connection handler of events, as Twisted's Protocol.
+#pragma once
+
+#include <cassert>
+#include <string_view>
+
+#include "spindle/failure.hpp"
+#include "spindle/transport.hpp"
+
+namespace spindle {
+
+class Factory;
+
+/// Handles one connection's events. One instance per connection, built by a Factory.
+///
+/// The reactor calls makeConnection once, then dataReceived any number of times, then
+/// connectionLost exactly once. Every callback may close the connection, stop the reactor or
+/// drop the factory: the protocol and its transport stay alive until the callback returns.
+/// An exception thrown from connectionMade or dataReceived is logged with the peer's address and
+/// closes this connection (its reason is that exception); other connections go on.
+class Protocol {
+ public:
+  virtual ~Protocol() = default;
+
+  /// Stores the transport, sets `connected`, then calls connectionMade().
+  virtual void makeConnection(Transport& t);
+  /// The connection is up; `transport` is set.
+  virtual void connectionMade() {}
+  /// Bytes arrived, in order, split arbitrarily. `data` is valid only during the call.
+  virtual void dataReceived(std::string_view data) { (void)data; }
+  /// The connection is gone; `reason` says why (ConnectionDone, ConnectionLost, ConnectionAborted,
+  /// or the exception a callback threw). The transport must not be used after this returns.
+  virtual void connectionLost(const Failure& reason) { (void)reason; }
+
+  /// The factory that built this protocol, or nullptr (see ProtocolFor for a typed accessor).
+  Factory* factory() const noexcept { return factory_; }
+  /// Set by Factory::buildProtocol (or by the reactor when a custom buildProtocol did not).
+  void setFactory(Factory* f) noexcept { factory_ = f; }
+
+  /// The connection's transport, set by makeConnection; valid until connectionLost returns.
+  Transport* transport = nullptr;
+  /// True between makeConnection and connectionLost.
+  bool connected = false;
+
+ private:
+  Factory* factory_ = nullptr;
+};
+
+/// A Protocol whose factory() returns its factory's real type, so user code needs no casts:
+/// `class Poetry : public ProtocolFor<PoetryClientFactory> { ... factory().poemReceived(p); }`.
+template <class F>
+class ProtocolFor : public Protocol {
+ public:
+  F& factory() const noexcept {
+    assert(Protocol::factory() != nullptr && "protocol was not built by a factory");
+    assert(dynamic_cast<F*>(Protocol::factory()) != nullptr && "factory of another type");
+    return static_cast<F&>(*Protocol::factory());
+  }
+};
+
+}  // namespace spindle

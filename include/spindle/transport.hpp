@@ -1,0 +1,58 @@
+// Transport: one connection that moves bytes, as seen by its protocol (Twisted's ITransport).
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+
+#include "spindle/address.hpp"
+
+namespace spindle {
+
+/// One connection's byte stream, as its Protocol sees it. Every method is called on the
+/// reactor's thread, and every one may be called from inside the protocol's own callbacks.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  /// Queues bytes to send, in order. Never blocks: what the socket cannot take now is buffered.
+  /// Writes after the connection is closed are dropped; writes after loseConnection() but before
+  /// the close are still sent.
+  virtual void write(std::string_view data) = 0;
+  /// Writes several pieces in order, as one write of their concatenation (no copy when it can).
+  virtual void writeSequence(std::span<const std::string_view> data) = 0;
+  void writeSequence(std::initializer_list<std::string_view> data) {
+    writeSequence(std::span<const std::string_view>(data.begin(), data.size()));
+  }
+
+  /// Closes after every buffered byte is sent; the protocol then hears connectionLost with
+  /// ConnectionDone. Stops reading at once. Idempotent.
+  virtual void loseConnection() = 0;
+  /// Closes now, discarding buffered bytes; the protocol hears connectionLost with
+  /// ConnectionAborted. Idempotent.
+  virtual void abortConnection() = 0;
+
+  /// The remote end's address.
+  virtual Address getPeer() const = 0;
+  /// This end's address.
+  virtual Address getHost() const = 0;
+
+  /// Stops delivering dataReceived until resumeProducing(); takes effect for the very next read.
+  virtual void pauseProducing() = 0;
+  virtual void resumeProducing() = 0;
+  /// Stops for good: the same as loseConnection() without waiting to flush (Twisted's IProducer).
+  virtual void stopProducing() = 0;
+
+  /// Bytes written but not yet handed to the kernel.
+  virtual std::size_t bufferedSize() const = 0;
+
+  /// Disables (true) or enables Nagle's algorithm. No effect on transports that are not TCP.
+  virtual void setTcpNoDelay(bool enabled) = 0;
+  virtual bool getTcpNoDelay() const = 0;
+  /// Enables TCP keep-alive probes. No effect on transports that are not TCP.
+  virtual void setTcpKeepAlive(bool enabled) = 0;
+  virtual bool getTcpKeepAlive() const = 0;
+};
+
+}  // namespace spindle

@@ -1,0 +1,404 @@
+#include "spindle/reactor.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+
+#include "reactor_impl.hpp"
+#include "spindle/log.hpp"
+
+namespace spindle {
+
+namespace {
+
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+constexpr std::size_t kInitialEvents = 256;
+constexpr std::size_t kMaxEvents = 4096;
+
+std::error_code lastError() {
+  return {errno, std::system_category()};
+}
+
+/// Reads the eventfd doorbell and runs the queued cross-thread calls.
+class Waker : public FileDescriptor {
+ public:
+  Waker(std::function<void()> onWake, int fd) : onWake_(std::move(onWake)), fd_(fd) {}
+  ~Waker() override { ::close(fd_); }
+  int fileno() const override { return fd_; }
+  void doRead() override {
+    uint64_t count;
+    while (::read(fd_, &count, sizeof count) < 0 && errno == EINTR) {
+    }
+    onWake_();
+  }
+  void doWrite() override {}
+  void connectionLost(const Failure&) override {}
+  void ring() {
+    uint64_t one = 1;
+    while (::write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  std::function<void()> onWake_;
+  int fd_;
+};
+
+void runLogged(const std::function<void()>& fn, const char* what) {
+  try {
+    fn();
+  } catch (...) {
+    log::err("Unhandled error in {}: {}", what, Failure(std::current_exception()).toString());
+  }
+}
+
+}  // namespace
+
+// --- Impl --------------------------------------------------------------------------------
+
+Reactor::Impl::Impl(Reactor& r) : self(r), timers(r) {
+  epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) throw SystemError("epoll_create1 failed", lastError());
+  int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) {
+    ::close(epfd);
+    throw SystemError("eventfd failed", lastError());
+  }
+  waker = std::make_unique<Waker>([this] { drainThreadCalls(); }, efd);
+  events.resize(kInitialEvents);
+  readBuffer.resize(kReadBufferSize);
+}
+
+Reactor::Impl::~Impl() {
+  // Lookups under way finish first: their results would be posted into this reactor.
+  resolver.reset();
+  soon.clear();
+  // Transports close their sockets in their destructors without calling back into us.
+  owned.clear();
+  {
+    std::lock_guard lock(threadMutex);
+    threadCalls.clear();
+  }
+  waker.reset();
+  ::close(epfd);
+}
+
+void Reactor::Impl::step() {
+  timers.runDue(self.seconds());
+  drainSoon();
+  if (state != RunState::Running) return;
+  int n;
+  do {
+    n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()), computeTimeoutMs());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw SystemError("epoll_wait failed", lastError());
+  dispatch(n);
+  drainSoon();
+  if (static_cast<std::size_t>(n) == events.size() && events.size() < kMaxEvents) {
+    events.resize(events.size() * 2);
+  }
+}
+
+int Reactor::Impl::computeTimeoutMs() const {
+  if (!soon.empty()) return 0;
+  std::optional<double> next = timers.nextTime();
+  if (!next) return -1;
+  double wait = *next - self.seconds();
+  if (wait <= 0) return 0;
+  // Round up: waking a little early would only spin until the deadline.
+  double ms = std::ceil(wait * 1000.0);
+  return ms > 1e9 ? 1000000000 : static_cast<int>(ms);
+}
+
+bool Reactor::Impl::removedThisBatch(const FileDescriptor* fd) const {
+  return std::find(removedInBatch.begin(), removedInBatch.end(), fd) != removedInBatch.end();
+}
+
+void Reactor::Impl::dispatch(int n) {
+  dispatching = true;
+  removedInBatch.clear();
+  for (int i = 0; i < n; ++i) {
+    auto* fd = static_cast<FileDescriptor*>(events[i].data.ptr);
+    const uint32_t ev = events[i].events;
+    if (removedThisBatch(fd)) continue;
+    try {
+      if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (fd->events_ & EPOLLIN)) {
+        fd->doRead();
+        if (removedThisBatch(fd)) continue;
+      }
+      if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && (fd->events_ & EPOLLOUT)) fd->doWrite();
+    } catch (...) {
+      // Transports handle their protocols' errors; this is a user FileDescriptor's.
+      Failure f(std::current_exception());
+      log::err("Unhandled error in descriptor {}: {}", fd->fileno(), f.toString());
+      if (!removedThisBatch(fd)) {
+        self.removeAll(*fd);
+        runLogged([&] { fd->connectionLost(f); }, "connectionLost");
+      }
+    }
+  }
+  dispatching = false;
+  removedInBatch.clear();
+}
+
+void Reactor::Impl::drainSoon() {
+  if (drainingSoon) return;
+  drainingSoon = true;
+  while (!soon.empty()) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(soon);
+    for (auto& fn : batch)
+      runLogged(fn, "end-of-step call");
+  }
+  drainingSoon = false;
+}
+
+void Reactor::Impl::drainThreadCalls() {
+  // Clear the flag before taking the queue: a call pushed after the swap then rings again.
+  wakePending.store(false);
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(threadMutex);
+    batch.swap(threadCalls);
+  }
+  for (auto& fn : batch)
+    runLogged(fn, "callFromThread call");
+}
+
+void Reactor::Impl::disconnectAll() {
+  std::vector<std::shared_ptr<FileDescriptor>> all;
+  all.reserve(owned.size() + registered.size());
+  for (auto& [ptr, fd] : owned)
+    all.push_back(fd);
+  std::vector<FileDescriptor*> users;
+  for (auto& [ptr, _] : registered) {
+    if (ptr != waker.get() && ptr != signalReader.get() && !owned.count(ptr)) users.push_back(ptr);
+  }
+  Failure reason(ConnectionLost("Connection lost: the reactor is shutting down"));
+  for (auto& fd : all)
+    runLogged([&] { fd->connectionLost(reason); }, "connectionLost");
+  for (auto* fd : users) {
+    self.removeAll(*fd);
+    runLogged([&] { fd->connectionLost(reason); }, "connectionLost");
+  }
+  drainSoon();
+}
+
+// --- Reactor: running --------------------------------------------------------------------
+
+Reactor::Reactor() : impl_(std::make_unique<Impl>(*this)) {
+  addReader(*impl_->waker);
+}
+
+Reactor::~Reactor() = default;
+
+void Reactor::run(RunOptions options) {
+  Impl& im = *impl_;
+  if (im.state == Impl::RunState::Running || im.state == Impl::RunState::Stopping) {
+    throw ReactorAlreadyRunning();
+  }
+  if (im.state == Impl::RunState::Stopped) throw ReactorNotRestartable();
+  im.state = Impl::RunState::Running;
+  if (options.installSignalHandlers) im.installSignalHandlers();
+  fireSystemEvent("startup");
+  im.drainSoon();
+  try {
+    while (im.state == Impl::RunState::Running)
+      im.step();
+  } catch (...) {
+    im.state = Impl::RunState::Stopped;
+    im.restoreSignalHandlers();
+    throw;
+  }
+  im.state = Impl::RunState::Stopping;
+  fireSystemEvent("shutdown");
+  im.state = Impl::RunState::Stopped;
+  im.restoreSignalHandlers();
+}
+
+void Reactor::stop() {
+  if (impl_->state != Impl::RunState::Running) throw ReactorNotRunning();
+  impl_->state = Impl::RunState::Stopping;
+}
+
+bool Reactor::running() const noexcept {
+  return impl_->state == Impl::RunState::Running;
+}
+
+void Reactor::callWhenRunning(std::function<void()> fn) {
+  if (running()) {
+    fn();
+  } else {
+    addSystemEventTrigger(Phase::After, "startup", std::move(fn));
+  }
+}
+
+Reactor::TriggerId Reactor::addSystemEventTrigger(Phase phase, std::string_view eventType,
+                                                  std::function<void()> fn) {
+  TriggerId id = impl_->nextTriggerId++;
+  impl_->triggers.push_back({id, phase, std::string(eventType), std::move(fn)});
+  return id;
+}
+
+Reactor::TriggerId Reactor::addSystemEventTrigger(std::string_view phase,
+                                                  std::string_view eventType,
+                                                  std::function<void()> fn) {
+  Phase p;
+  if (phase == "before") {
+    p = Phase::Before;
+  } else if (phase == "during") {
+    p = Phase::During;
+  } else if (phase == "after") {
+    p = Phase::After;
+  } else {
+    throw Error("unknown system event phase '" + std::string(phase) +
+                "' (expected before, during or after)");
+  }
+  return addSystemEventTrigger(p, eventType, std::move(fn));
+}
+
+void Reactor::removeSystemEventTrigger(TriggerId id) {
+  auto& t = impl_->triggers;
+  auto it = std::find_if(t.begin(), t.end(), [id](const auto& x) { return x.id == id; });
+  if (it == t.end()) throw Error("no system event trigger with id " + std::to_string(id));
+  t.erase(it);
+}
+
+void Reactor::fireSystemEvent(std::string_view eventType) {
+  for (Phase phase : {Phase::Before, Phase::During, Phase::After}) {
+    if (phase == Phase::During && eventType == "shutdown") impl_->disconnectAll();
+    // Collect first: a trigger may add or remove triggers. A trigger fires at most once.
+    std::vector<Impl::Trigger> due;
+    auto& t = impl_->triggers;
+    for (auto it = t.begin(); it != t.end();) {
+      if (it->phase == phase && it->eventType == eventType) {
+        due.push_back(std::move(*it));
+        it = t.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& trig : due)
+      runLogged(trig.fn, "system event trigger");
+    impl_->drainSoon();
+  }
+}
+
+// --- Time --------------------------------------------------------------------------------
+
+double Reactor::seconds() const {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+DelayedCall Reactor::callLater(double delay, std::function<void()> fn) {
+  return impl_->timers.schedule(delay, std::move(fn));
+}
+
+std::vector<DelayedCall> Reactor::getDelayedCalls() const {
+  return impl_->timers.all();
+}
+
+// --- Threads -----------------------------------------------------------------------------
+
+void Reactor::callFromThread(std::function<void()> fn) {
+  Impl& im = *impl_;
+  {
+    std::lock_guard lock(im.threadMutex);
+    im.threadCalls.push_back(std::move(fn));
+  }
+  if (!im.wakePending.exchange(true)) static_cast<Waker&>(*im.waker).ring();
+}
+
+// --- Descriptors -------------------------------------------------------------------------
+
+void Reactor::setInterest(FileDescriptor& fd, uint32_t wanted) {
+  const uint32_t old = fd.events_;
+  if (old == wanted) return;
+  epoll_event ev{};
+  ev.events = wanted;
+  ev.data.ptr = &fd;
+  int op = old == 0 ? EPOLL_CTL_ADD : (wanted == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
+  if (::epoll_ctl(impl_->epfd, op, fd.fileno(), &ev) < 0) {
+    throw SystemError("epoll_ctl failed for descriptor " + std::to_string(fd.fileno()),
+                      lastError());
+  }
+  fd.events_ = wanted;
+  if (wanted == 0) {
+    impl_->registered.erase(&fd);
+    if (impl_->dispatching) impl_->removedInBatch.push_back(&fd);
+  } else if (old == 0) {
+    impl_->registered.emplace(&fd, 0);
+  }
+}
+
+void Reactor::addReader(FileDescriptor& fd) {
+  setInterest(fd, fd.events_ | EPOLLIN);
+}
+void Reactor::addWriter(FileDescriptor& fd) {
+  setInterest(fd, fd.events_ | EPOLLOUT);
+}
+void Reactor::removeReader(FileDescriptor& fd) {
+  setInterest(fd, fd.events_ & ~EPOLLIN);
+}
+void Reactor::removeWriter(FileDescriptor& fd) {
+  setInterest(fd, fd.events_ & ~EPOLLOUT);
+}
+void Reactor::removeAll(FileDescriptor& fd) {
+  setInterest(fd, 0);
+}
+bool Reactor::isReading(const FileDescriptor& fd) const noexcept {
+  return fd.events_ & EPOLLIN;
+}
+bool Reactor::isWriting(const FileDescriptor& fd) const noexcept {
+  return fd.events_ & EPOLLOUT;
+}
+
+// --- Resolver ----------------------------------------------------------------------------
+
+void Reactor::installResolver(std::shared_ptr<Resolver> resolver) {
+  impl_->resolver = std::move(resolver);
+}
+
+Resolver& Reactor::resolver() {
+  if (!impl_->resolver) impl_->resolver = std::make_shared<ThreadedResolver>(*this);
+  return *impl_->resolver;
+}
+
+// --- ReactorAccess -----------------------------------------------------------------------
+
+namespace detail {
+
+void ReactorAccess::callSoon(Reactor& r, std::function<void()> fn) {
+  r.impl_->soon.push_back(std::move(fn));
+}
+
+void ReactorAccess::adopt(Reactor& r, std::shared_ptr<FileDescriptor> fd) {
+  FileDescriptor* key = fd.get();
+  r.impl_->owned.emplace(key, std::move(fd));
+}
+
+void ReactorAccess::release(Reactor& r, FileDescriptor& fd) {
+  auto it = r.impl_->owned.find(&fd);
+  if (it == r.impl_->owned.end()) return;
+  // Freed at the end of the step, never under a callback of its own.
+  r.impl_->soon.push_back([keep = std::move(it->second)] {});
+  r.impl_->owned.erase(it);
+}
+
+std::span<char> ReactorAccess::readBuffer(Reactor& r) {
+  return r.impl_->readBuffer;
+}
+
+bool ReactorAccess::shuttingDown(const Reactor& r) {
+  return r.impl_->state == Reactor::Impl::RunState::Stopping ||
+         r.impl_->state == Reactor::Impl::RunState::Stopped;
+}
+
+}  // namespace detail
+}  // namespace spindle

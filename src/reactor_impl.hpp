@@ -1,0 +1,101 @@
+// Internal: the reactor's state, and the door transports use to reach it (ReactorAccess).
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "spindle/reactor.hpp"
+#include "spindle/resolver.hpp"
+#include "timer_queue.hpp"
+
+namespace spindle {
+
+/// Everything a Reactor holds; one per reactor. Loop-thread only, except the thread-call queue.
+struct Reactor::Impl {
+  enum class RunState { NotStarted, Running, Stopping, Stopped };
+
+  struct Trigger {
+    TriggerId id;
+    Phase phase;
+    std::string eventType;
+    std::function<void()> fn;
+  };
+
+  explicit Impl(Reactor& self);
+  ~Impl();
+
+  void step();
+  int computeTimeoutMs() const;
+  void dispatch(int n);
+  bool removedThisBatch(const FileDescriptor* fd) const;
+  void drainSoon();
+  void drainThreadCalls();
+  void disconnectAll();
+  void installSignalHandlers();
+  void restoreSignalHandlers();
+
+  Reactor& self;
+  int epfd = -1;
+  detail::TimerQueue timers;
+  RunState state = RunState::NotStarted;
+
+  std::vector<Trigger> triggers;
+  TriggerId nextTriggerId = 1;
+
+  // Cross-thread calls: a queue carries every call; the eventfd only rings the doorbell, and
+  // only when it is not already ringing, so calls are never coalesced away.
+  std::mutex threadMutex;
+  std::vector<std::function<void()>> threadCalls;
+  std::atomic<bool> wakePending{false};
+  std::unique_ptr<FileDescriptor> waker;
+
+  // Signal delivery (only when run() was asked to install handlers).
+  std::unique_ptr<FileDescriptor> signalReader;
+  int signalPipe[2] = {-1, -1};
+
+  // Work to do at the end of the current step, after every callback on the stack returned:
+  // delivering connectionLost and freeing closed transports.
+  std::vector<std::function<void()>> soon;
+  bool drainingSoon = false;
+
+  // Transports, ports and connection attempts, owned by the reactor while they are open.
+  std::unordered_map<FileDescriptor*, std::shared_ptr<FileDescriptor>> owned;
+  // Every descriptor epoll watches, for disconnectAll at shutdown.
+  std::unordered_map<FileDescriptor*, int> registered;
+
+  // Descriptors removed while dispatching a batch: their remaining events are skipped.
+  bool dispatching = false;
+  std::vector<const FileDescriptor*> removedInBatch;
+  std::vector<epoll_event> events;
+
+  // One read buffer for every connection of this reactor: idle connections hold none.
+  std::vector<char> readBuffer;
+
+  std::shared_ptr<Resolver> resolver;
+};
+
+namespace detail {
+
+/// The reactor services that transports need and users do not.
+struct ReactorAccess {
+  /// Runs `fn` at the end of the current reactor step (before the next wait), outside every
+  /// callback now on the stack.
+  static void callSoon(Reactor& r, std::function<void()> fn);
+  /// The reactor keeps `fd` alive until release().
+  static void adopt(Reactor& r, std::shared_ptr<FileDescriptor> fd);
+  /// Drops the reactor's ownership; the object is freed at the end of the step at the earliest.
+  static void release(Reactor& r, FileDescriptor& fd);
+  static std::span<char> readBuffer(Reactor& r);
+  static bool shuttingDown(const Reactor& r);
+};
+
+}  // namespace detail
+}  // namespace spindle

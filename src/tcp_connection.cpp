@@ -1,0 +1,251 @@
+#include "tcp_connection.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+
+#include "reactor_impl.hpp"
+#include "spindle/log.hpp"
+
+namespace spindle::detail {
+
+namespace {
+
+// Reads per readiness event, each up to the reactor's 64 KiB buffer: big transfers take few
+// wake-ups, yet one busy connection cannot starve the others.
+constexpr int kMaxReadsPerEvent = 16;
+
+bool wouldBlock(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+}  // namespace
+
+TcpConnection::TcpConnection(Reactor& reactor, int fd, Address host, Address peer,
+                             std::unique_ptr<Protocol> protocol, LostHook onLost)
+    : reactor_(reactor),
+      fd_(fd),
+      host_(host),
+      peer_(peer),
+      protocol_(std::move(protocol)),
+      onLost_(std::move(onLost)) {}
+
+TcpConnection::~TcpConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void TcpConnection::start() {
+  ReactorAccess::adopt(reactor_, shared_from_this());
+  reactor_.addReader(*this);
+  try {
+    protocol_->makeConnection(*this);
+  } catch (...) {
+    protocolFailed("connectionMade");
+  }
+}
+
+void TcpConnection::protocolFailed(const char* callback) {
+  Failure f(std::current_exception());
+  log::err("Unhandled error in {} of the protocol for {}: {}", callback, peer_, f.toString());
+  closeWith(f);
+}
+
+void TcpConnection::doRead() {
+  std::span<char> buf = ReactorAccess::readBuffer(reactor_);
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    if (n > 0) {
+      try {
+        protocol_->dataReceived(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      } catch (...) {
+        protocolFailed("dataReceived");
+        return;
+      }
+      // The protocol may have closed, paused or be disconnecting: honour it from the next byte.
+      if (!reactor_.isReading(*this)) return;
+      if (static_cast<std::size_t>(n) < buf.size()) return;
+    } else if (n == 0) {
+      closeWith(Failure(ConnectionDone()));
+      return;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (wouldBlock(errno)) {
+      return;
+    } else {
+      closeWith(Failure(ConnectionLost({errno, std::system_category()})));
+      return;
+    }
+  }
+}
+
+bool TcpConnection::sendNow(std::string_view data, std::size_t& sent) {
+  sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (errno == EINTR) {
+      continue;
+    } else if (wouldBlock(errno)) {
+      return true;
+    } else {
+      closeWith(Failure(ConnectionLost({errno, std::system_category()})));
+      return false;
+    }
+  }
+  return true;
+}
+
+void TcpConnection::write(std::string_view data) {
+  if (state_ == State::Closed || data.empty()) return;
+  std::size_t sent = 0;
+  // Nothing queued: try the kernel first and buffer only what it will not take.
+  if (out_.empty() && !sendNow(data, sent)) return;
+  if (sent == data.size()) return;
+  out_.append(data.substr(sent));
+  reactor_.addWriter(*this);
+}
+
+void TcpConnection::writeSequence(std::span<const std::string_view> data) {
+  if (state_ == State::Closed) return;
+  std::size_t skip = 0;  // bytes of `data` already sent
+  if (out_.empty()) {
+    iovec iov[64];
+    std::size_t count = 0;
+    for (const auto& piece : data) {
+      if (count == std::size(iov)) break;
+      if (piece.empty()) continue;
+      iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+    }
+    if (count == 0) return;
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    ssize_t n;
+    do {
+      n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && !wouldBlock(errno)) {
+      closeWith(Failure(ConnectionLost({errno, std::system_category()})));
+      return;
+    }
+    skip = n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  bool queued = false;
+  for (const auto& piece : data) {
+    if (skip >= piece.size()) {
+      skip -= piece.size();
+      continue;
+    }
+    out_.append(piece.substr(skip));
+    skip = 0;
+    queued = true;
+  }
+  if (queued) reactor_.addWriter(*this);
+}
+
+void TcpConnection::doWrite() {
+  std::size_t sent = 0;
+  if (!out_.empty()) {
+    if (!sendNow(out_.view(), sent)) return;
+    out_.consume(sent);
+  }
+  if (!out_.empty()) return;
+  reactor_.removeWriter(*this);
+  if (state_ == State::Disconnecting) closeClean();
+}
+
+void TcpConnection::loseConnection() {
+  if (state_ != State::Connected) return;
+  state_ = State::Disconnecting;
+  reactor_.removeReader(*this);
+  // Close at the end of the step, so bytes the caller writes after this call still go out.
+  ReactorAccess::callSoon(reactor_, [self = shared_from_this()] {
+    if (self->state_ == State::Disconnecting && self->out_.empty()) self->closeClean();
+  });
+}
+
+void TcpConnection::abortConnection() {
+  if (state_ == State::Closed) return;
+  closeWith(Failure(ConnectionAborted()));
+}
+
+void TcpConnection::closeClean() {
+  ::shutdown(fd_, SHUT_WR);
+  closeWith(Failure(ConnectionDone()));
+}
+
+void TcpConnection::closeWith(const Failure& reason) {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  reactor_.removeAll(*this);
+  ::close(fd_);
+  fd_ = -1;
+  out_.clear();
+  reason_ = reason;
+  // The protocol hears about it at the end of the step, never inside the call that closed.
+  ReactorAccess::callSoon(reactor_, [self = shared_from_this()] { self->notifyLost(); });
+}
+
+void TcpConnection::notifyLost() {
+  protocol_->connected = false;
+  try {
+    protocol_->connectionLost(*reason_);
+  } catch (...) {
+    log::err("Unhandled error in connectionLost of the protocol for {}: {}", peer_,
+             Failure(std::current_exception()).toString());
+  }
+  if (onLost_) {
+    try {
+      onLost_(*reason_);
+    } catch (...) {
+      log::err("Unhandled error after connection to {} was lost: {}", peer_,
+               Failure(std::current_exception()).toString());
+    }
+  }
+  ReactorAccess::release(reactor_, *this);
+}
+
+void TcpConnection::pauseProducing() {
+  paused_ = true;
+  if (state_ == State::Connected) reactor_.removeReader(*this);
+}
+
+void TcpConnection::resumeProducing() {
+  paused_ = false;
+  if (state_ == State::Connected) reactor_.addReader(*this);
+}
+
+bool TcpConnection::setOption(int level, int name, bool enabled) {
+  if (fd_ < 0) return false;
+  int v = enabled ? 1 : 0;
+  return ::setsockopt(fd_, level, name, &v, sizeof v) == 0;
+}
+
+bool TcpConnection::getOption(int level, int name) const {
+  if (fd_ < 0) return false;
+  int v = 0;
+  socklen_t len = sizeof v;
+  return ::getsockopt(fd_, level, name, &v, &len) == 0 && v != 0;
+}
+
+void TcpConnection::setTcpNoDelay(bool enabled) {
+  setOption(IPPROTO_TCP, TCP_NODELAY, enabled);
+}
+bool TcpConnection::getTcpNoDelay() const {
+  return getOption(IPPROTO_TCP, TCP_NODELAY);
+}
+void TcpConnection::setTcpKeepAlive(bool enabled) {
+  setOption(SOL_SOCKET, SO_KEEPALIVE, enabled);
+}
+bool TcpConnection::getTcpKeepAlive() const {
+  return getOption(SOL_SOCKET, SO_KEEPALIVE);
+}
+
+}  // namespace spindle::detail

@@ -188,6 +188,27 @@ void Reactor::Impl::disconnectAll() {
   drainSoon();
 }
 
+void Reactor::Impl::fireEvent(std::string_view eventType, bool topLevel) {
+  for (Phase phase : {Phase::Before, Phase::During, Phase::After}) {
+    if (phase == Phase::During && eventType == "shutdown" && topLevel) disconnectAll();
+    // Collect first: a trigger may add or remove triggers. A trigger fires at most once.
+    std::vector<Trigger> due;
+    for (auto it = triggers.begin(); it != triggers.end();) {
+      if (it->phase == phase && it->eventType == eventType) {
+        due.push_back(std::move(*it));
+        it = triggers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& trig : due)
+      runLogged(trig.fn, "system event trigger");
+    // Only the loop itself may free closed transports: a user's fireSystemEvent may be running
+    // inside one of their callbacks.
+    if (topLevel) drainSoon();
+  }
+}
+
 // --- Reactor: running --------------------------------------------------------------------
 
 Reactor::Reactor() : impl_(std::make_unique<Impl>(*this)) {
@@ -204,8 +225,7 @@ void Reactor::run(RunOptions options) {
   if (im.state == Impl::RunState::Stopped) throw ReactorNotRestartable();
   im.state = Impl::RunState::Running;
   if (options.installSignalHandlers) im.installSignalHandlers();
-  fireSystemEvent("startup");
-  im.drainSoon();
+  im.fireEvent("startup", true);
   try {
     while (im.state == Impl::RunState::Running)
       im.step();
@@ -215,7 +235,7 @@ void Reactor::run(RunOptions options) {
     throw;
   }
   im.state = Impl::RunState::Stopping;
-  fireSystemEvent("shutdown");
+  im.fireEvent("shutdown", true);
   im.state = Impl::RunState::Stopped;
   im.restoreSignalHandlers();
 }
@@ -269,23 +289,7 @@ void Reactor::removeSystemEventTrigger(TriggerId id) {
 }
 
 void Reactor::fireSystemEvent(std::string_view eventType) {
-  for (Phase phase : {Phase::Before, Phase::During, Phase::After}) {
-    if (phase == Phase::During && eventType == "shutdown") impl_->disconnectAll();
-    // Collect first: a trigger may add or remove triggers. A trigger fires at most once.
-    std::vector<Impl::Trigger> due;
-    auto& t = impl_->triggers;
-    for (auto it = t.begin(); it != t.end();) {
-      if (it->phase == phase && it->eventType == eventType) {
-        due.push_back(std::move(*it));
-        it = t.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto& trig : due)
-      runLogged(trig.fn, "system event trigger");
-    impl_->drainSoon();
-  }
+  impl_->fireEvent(eventType, false);
 }
 
 // --- Time --------------------------------------------------------------------------------

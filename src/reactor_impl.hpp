@@ -39,6 +39,9 @@ struct Reactor::Impl {
   void drainSoon();
   void drainThreadCalls();
   void disconnectAll();
+  /// Runs the triggers of `eventType`, phase by phase; the loop's own events drain the
+  /// end-of-step queue between phases.
+  void fireEvent(std::string_view eventType, bool topLevel);
   void installSignalHandlers();
   void restoreSignalHandlers();
 

@@ -10,11 +10,15 @@ namespace spindle {
 namespace detail {
 
 TimerQueue::~TimerQueue() {
-  for (auto& e : heap_) {
+  // Detach every entry before freeing any callable: a callable's destructor may touch a handle.
+  std::vector<std::shared_ptr<TimerEntry>> entries;
+  entries.swap(heap_);
+  for (auto& e : entries) {
     e->state = TimerState::Cancelled;
     e->queue = nullptr;
-    e->fn = nullptr;
   }
+  for (auto& e : entries)
+    std::function<void()>().swap(e->fn);
 }
 
 DelayedCall TimerQueue::schedule(double delay, std::function<void()> fn) {

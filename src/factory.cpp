@@ -10,6 +10,10 @@ void Protocol::makeConnection(Transport& t) {
   connectionMade();
 }
 
+void Transport::loseConnection() {
+  loseConnection(Failure(ConnectionDone()));
+}
+
 std::unique_ptr<Protocol> Factory::buildProtocol(const Address&) {
   if (!protocol) {
     throw Error("Factory::buildProtocol: set `protocol` or override buildProtocol");

@@ -7,15 +7,15 @@
 
 namespace spindle {
 
-namespace {
-
-std::string demangle(const char* name) {
+std::string Failure::demangle(const char* name) {
   int status = 0;
   char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
   std::string result = (status == 0 && out) ? out : name;
   std::free(out);
   return result;
 }
+
+namespace {
 
 std::string withCode(std::string message, std::error_code code) {
   if (code) message += ": " + code.message();

@@ -161,9 +161,10 @@ void TcpConnection::doWrite() {
   if (state_ == State::Disconnecting) closeClean();
 }
 
-void TcpConnection::loseConnection() {
+void TcpConnection::loseConnection(const Failure& reason) {
   if (state_ != State::Connected) return;
   state_ = State::Disconnecting;
+  closeReason_ = reason;
   reactor_.removeReader(*this);
   // Close at the end of the step, so bytes the caller writes after this call still go out.
   ReactorAccess::callSoon(reactor_, [self = shared_from_this()] {
@@ -178,7 +179,7 @@ void TcpConnection::abortConnection() {
 
 void TcpConnection::closeClean() {
   ::shutdown(fd_, SHUT_WR);
-  closeWith(Failure(ConnectionDone()));
+  closeWith(closeReason_ ? *closeReason_ : Failure(ConnectionDone()));
 }
 
 void TcpConnection::closeWith(const Failure& reason) {

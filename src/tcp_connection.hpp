@@ -37,14 +37,17 @@ class TcpConnection final : public FileDescriptor,
   // Transport
   void write(std::string_view data) override;
   void writeSequence(std::span<const std::string_view> data) override;
+  using Transport::loseConnection;
   using Transport::writeSequence;
-  void loseConnection() override;
+  void loseConnection(const Failure& reason) override;
   void abortConnection() override;
+  bool disconnecting() const override { return state_ != State::Connected; }
   Address getPeer() const override { return peer_; }
   Address getHost() const override { return host_; }
   void pauseProducing() override;
   void resumeProducing() override;
   void stopProducing() override { loseConnection(); }
+
   std::size_t bufferedSize() const override { return out_.size(); }
   void setTcpNoDelay(bool enabled) override;
   bool getTcpNoDelay() const override;
@@ -56,7 +59,7 @@ class TcpConnection final : public FileDescriptor,
 
   /// Sends what the kernel takes now; returns false if the connection failed (and is closing).
   bool sendNow(std::string_view data, std::size_t& sent);
-  void closeClean();
+  void closeClean();  // after the flush that loseConnection asked for
   void closeWith(const Failure& reason);
   void notifyLost();
   void protocolFailed(const char* callback);
@@ -71,7 +74,8 @@ class TcpConnection final : public FileDescriptor,
   WriteBuffer out_;
   State state_ = State::Connected;
   bool paused_ = false;
-  std::optional<Failure> reason_;
+  std::optional<Failure> reason_;       // why it closed, for connectionLost
+  std::optional<Failure> closeReason_;  // what loseConnection asked connectionLost to hear
 };
 
 }  // namespace spindle::detail

@@ -15,6 +15,11 @@ void StringTransport::writeSequence(std::span<const std::string_view> data) {
     written_.append(piece);
 }
 
+void StringTransport::loseConnection(const Failure& reason) {
+  if (!disconnecting_) closeReason_ = reason;
+  disconnecting_ = true;
+}
+
 void connect(Protocol& protocol, StringTransport& transport) {
   protocol.makeConnection(transport);
 }

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <type_traits>
+#include <typeinfo>
 
 namespace spindle {
 
@@ -140,7 +142,7 @@ class Failure {
   explicit Failure(std::exception_ptr error);
   /// Wraps an exception value: `Failure(ConnectionDone())`.
   template <class E, class = std::enable_if_t<std::is_base_of_v<std::exception, E>>>
-  explicit Failure(E error) : Failure(std::make_exception_ptr(std::move(error))) {}
+  explicit Failure(E error) : error_(std::make_exception_ptr(error)), info_(describe(error)) {}
 
   /// True if the held exception is an E (or derives from it).
   template <class E>
@@ -180,6 +182,15 @@ class Failure {
     std::string message;
     std::error_code code;
   };
+  static std::string demangle(const char* name);
+  // Knowing the type statically spares the rethrow that the exception_ptr constructor needs.
+  template <class E>
+  static std::shared_ptr<const Info> describe(const E& e) {
+    static const std::string type = demangle(typeid(E).name());
+    std::error_code code;
+    if constexpr (std::is_base_of_v<SystemError, E>) code = e.code();
+    return std::make_shared<const Info>(Info{type, e.what(), code});
+  }
   std::exception_ptr error_;
   std::shared_ptr<const Info> info_;
 };

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,12 +24,19 @@ class StringTransport : public Transport {
 
   void write(std::string_view data) override;
   void writeSequence(std::span<const std::string_view> data) override;
+  using Transport::loseConnection;
   using Transport::writeSequence;
-  void loseConnection() override { disconnecting = true; }
+  void loseConnection(const Failure& reason) override;
   void abortConnection() override {
-    disconnecting = true;
-    aborted = true;
+    disconnecting_ = true;
+    aborted_ = true;
   }
+  /// True after loseConnection or abortConnection.
+  bool disconnecting() const override { return disconnecting_; }
+  /// True after abortConnection.
+  bool aborted() const noexcept { return aborted_; }
+  /// The reason given to the first loseConnection, if any.
+  const std::optional<Failure>& closeReason() const noexcept { return closeReason_; }
   Address getPeer() const override { return peer_; }
   Address getHost() const override { return host_; }
   void pauseProducing() override { producerState = "paused"; }
@@ -45,16 +53,14 @@ class StringTransport : public Transport {
   /// Forgets what was written.
   void clear() { written_.clear(); }
 
-  /// Set by loseConnection (and abortConnection).
-  bool disconnecting = false;
-  /// Set by abortConnection.
-  bool aborted = false;
   /// "producing", "paused" or "stopped".
   std::string producerState = "producing";
 
  private:
   Address host_, peer_;
   std::string written_;
+  bool disconnecting_ = false, aborted_ = false;
+  std::optional<Failure> closeReason_;
   bool noDelay_ = false, keepAlive_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "spindle/address.hpp"
+#include "spindle/failure.hpp"
 
 namespace spindle {
 
@@ -27,11 +28,18 @@ class Transport {
   }
 
   /// Closes after every buffered byte is sent; the protocol then hears connectionLost with
-  /// ConnectionDone. Stops reading at once. Idempotent.
-  virtual void loseConnection() = 0;
+  /// ConnectionDone. Stops reading at once. Idempotent: the first call's reason wins.
+  void loseConnection();
+  /// The same, but connectionLost hears `reason`: for a protocol that closes because its peer
+  /// broke the protocol (a malformed frame), so the reason names the fault.
+  virtual void loseConnection(const Failure& reason) = 0;
   /// Closes now, discarding buffered bytes; the protocol hears connectionLost with
   /// ConnectionAborted. Idempotent.
   virtual void abortConnection() = 0;
+
+  /// True once loseConnection() or abortConnection() was called, or the connection closed:
+  /// a protocol should deliver nothing more (Twisted's `transport.disconnecting`).
+  virtual bool disconnecting() const = 0;
 
   /// The remote end's address.
   virtual Address getPeer() const = 0;

@@ -8,8 +8,11 @@
 namespace spindle {
 
 std::optional<Address> Address::fromIp(std::string_view host, uint16_t port) {
+  bool bracketed = false;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
+    bracketed = true;
+    if (host.empty()) return std::nullopt;
   }
   if (host.size() > INET6_ADDRSTRLEN) return std::nullopt;
   Address a;
@@ -24,7 +27,7 @@ std::optional<Address> Address::fromIp(std::string_view host, uint16_t port) {
   std::memcpy(buf, host.data(), host.size());
   buf[host.size()] = '\0';
   auto* in = reinterpret_cast<sockaddr_in*>(&a.storage_);
-  if (inet_pton(AF_INET, buf, &in->sin_addr) == 1) {
+  if (!bracketed && inet_pton(AF_INET, buf, &in->sin_addr) == 1) {
     in->sin_family = AF_INET;
     in->sin_port = htons(port);
     return a;

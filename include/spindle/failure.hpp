@@ -56,6 +56,24 @@ class ConnectionAborted : public ConnectionLost {
   ConnectionAborted();
 };
 
+/// The peer broke the protocol (a malformed or oversized frame); the connection was closed.
+class ProtocolError : public ConnectionLost {
+ public:
+  explicit ProtocolError(std::string message) : ConnectionLost(std::move(message), {}) {}
+};
+
+/// A malformed netstring: `what()` names the fault (a non-digit length, a leading zero, ...).
+class NetstringParseError : public ProtocolError {
+ public:
+  using ProtocolError::ProtocolError;
+};
+
+/// A line or length-prefixed string longer than the receiver's MAX_LENGTH.
+class FrameTooLongError : public ProtocolError {
+ public:
+  using ProtocolError::ProtocolError;
+};
+
 // --- Why a connection attempt failed (the reason given to clientConnectionFailed). ----------
 
 /// Base of the reasons an outgoing connection could not be made.
@@ -124,6 +142,12 @@ class ReactorNotRestartable : public Error {
 class CannotListenError : public SystemError {
  public:
   CannotListenError(const std::string& interface, int port, std::error_code code);
+};
+
+/// sendString with a string too long for the length prefix (Int8/Int16/Int32StringReceiver).
+class StringTooLongError : public Error {
+ public:
+  using Error::Error;
 };
 
 /// An operation was cancelled before it completed.

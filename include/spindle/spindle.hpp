@@ -2,6 +2,7 @@
 #pragma once
 
 #include "spindle/address.hpp"
+#include "spindle/basic.hpp"
 #include "spindle/delayed_call.hpp"
 #include "spindle/factory.hpp"
 #include "spindle/failure.hpp"

@@ -1,6 +1,7 @@
 #include "spindle/failure.hpp"
 
 #include <cxxabi.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <typeinfo>
@@ -37,6 +38,9 @@ ConnectionLost::ConnectionLost(std::string message, std::error_code code)
 
 ConnectionAborted::ConnectionAborted()
     : ConnectionLost("Connection was aborted locally using abortConnection.", {}) {}
+
+IdleTimeoutError::IdleTimeoutError(double seconds)
+    : ConnectionLost("Connection was idle for " + fmt::format("{:g}", seconds) + " seconds", {}) {}
 
 ConnectError::ConnectError(std::string message, std::error_code code)
     : SystemError(withCode(std::move(message), code), code) {}

@@ -81,7 +81,7 @@ class ConnectAttempt final : public FileDescriptor,
 
 /// The Connector returned by connectTCP. Kept alive by its attempt or its connection while
 /// either exists, and by the caller's handle.
-class TcpConnector final : public Connector, public std::enable_shared_from_this<TcpConnector> {
+class TcpConnector final : public Connector {
  public:
   TcpConnector(Reactor& reactor, HostPort dest, std::shared_ptr<ClientFactory> factory,
                double timeout, std::optional<Address> bindAddress)
@@ -104,7 +104,7 @@ class TcpConnector final : public Connector, public std::enable_shared_from_this
       factory_->doStart();
       factoryStarted_ = true;
     }
-    auto attempt = std::make_shared<ConnectAttempt>(reactor_, shared_from_this());
+    auto attempt = std::make_shared<ConnectAttempt>(reactor_, self());
     attempt_ = attempt;
     ReactorAccess::adopt(reactor_, attempt);
     if (timeout_ > 0) {
@@ -153,7 +153,7 @@ class TcpConnector final : public Connector, public std::enable_shared_from_this
     if (!protocol->factory()) protocol->setFactory(factory_.get());
     auto conn = std::make_shared<TcpConnection>(
         reactor_, fd, host, peer, std::move(protocol),
-        [self = shared_from_this()](const Failure& reason) { self->connectionLost(reason); });
+        [self = self()](const Failure& reason) { self->connectionLost(reason); });
     connection_ = conn;
     conn->start();
   }
@@ -174,6 +174,9 @@ class TcpConnector final : public Connector, public std::enable_shared_from_this
   }
 
  private:
+  std::shared_ptr<TcpConnector> self() {
+    return std::static_pointer_cast<TcpConnector>(shared_from_this());
+  }
   void cancelTimeout() {
     if (timeoutCall_.active()) timeoutCall_.cancel();
   }

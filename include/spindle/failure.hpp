@@ -74,6 +74,12 @@ class FrameTooLongError : public ProtocolError {
   using ProtocolError::ProtocolError;
 };
 
+/// The connection was closed because it stayed idle past its timeout (TimeoutMixin).
+class IdleTimeoutError : public ConnectionLost {
+ public:
+  explicit IdleTimeoutError(double seconds);
+};
+
 // --- Why a connection attempt failed (the reason given to clientConnectionFailed). ----------
 
 /// Base of the reasons an outgoing connection could not be made.

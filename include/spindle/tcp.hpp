@@ -1,6 +1,8 @@
 // TCP endpoints returned by the reactor: ListeningPort (listenTCP) and Connector (connectTCP).
 #pragma once
 
+#include <memory>
+
 #include "spindle/address.hpp"
 
 namespace spindle {
@@ -24,7 +26,9 @@ class ListeningPort {
 
 /// One outgoing TCP connection's life, made by Reactor::connectTCP (Twisted's Connector).
 /// It can connect again after a failure or a lost connection, from the factory's callbacks.
-class Connector {
+/// The reactor keeps it alive only while it connects or is connected: code that will call
+/// connect() later (a reconnecting factory) keeps `shared_from_this()`.
+class Connector : public std::enable_shared_from_this<Connector> {
  public:
   enum class State { Disconnected, Connecting, Connected };
   virtual ~Connector() = default;

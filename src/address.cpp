@@ -52,9 +52,9 @@ Address Address::fromSockaddr(const sockaddr* addr, socklen_t len) {
 
 std::string Address::host() const {
   char buf[INET6_ADDRSTRLEN] = "";
-  if (storage_.ss_family == AF_INET) {
+  if (storage_.sa.sa_family == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof buf);
-  } else if (storage_.ss_family == AF_INET6) {
+  } else if (storage_.sa.sa_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
               sizeof buf);
   }
@@ -62,18 +62,18 @@ std::string Address::host() const {
 }
 
 uint16_t Address::port() const noexcept {
-  if (storage_.ss_family == AF_INET) {
+  if (storage_.sa.sa_family == AF_INET) {
     return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
   }
-  if (storage_.ss_family == AF_INET6) {
+  if (storage_.sa.sa_family == AF_INET6) {
     return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
   }
   return 0;
 }
 
 socklen_t Address::sockaddrLen() const noexcept {
-  if (storage_.ss_family == AF_INET) return sizeof(sockaddr_in);
-  if (storage_.ss_family == AF_INET6) return sizeof(sockaddr_in6);
+  if (storage_.sa.sa_family == AF_INET) return sizeof(sockaddr_in);
+  if (storage_.sa.sa_family == AF_INET6) return sizeof(sockaddr_in6);
   return 0;
 }
 

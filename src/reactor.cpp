@@ -78,7 +78,12 @@ Reactor::Impl::~Impl() {
   resolver.reset();
   soon.clear();
   // Transports close their sockets in their destructors without calling back into us.
-  owned.clear();
+  while (ownedHead) {
+    FileDescriptor* fd = ownedHead;
+    ownedHead = fd->ownedNext_;
+    fd->ownedPrev_ = fd->ownedNext_ = nullptr;
+    std::shared_ptr<FileDescriptor> drop = std::move(fd->self_);
+  }
   {
     std::lock_guard lock(threadMutex);
     threadCalls.clear();
@@ -171,12 +176,12 @@ void Reactor::Impl::drainThreadCalls() {
 
 void Reactor::Impl::disconnectAll() {
   std::vector<std::shared_ptr<FileDescriptor>> all;
-  all.reserve(owned.size() + registered.size());
-  for (auto& [ptr, fd] : owned)
-    all.push_back(fd);
+  all.reserve(ownedCount);
+  for (FileDescriptor* fd = ownedHead; fd; fd = fd->ownedNext_)
+    all.push_back(fd->self_);
   std::vector<FileDescriptor*> users;
-  for (auto& [ptr, _] : registered) {
-    if (ptr != waker.get() && ptr != signalReader.get() && !owned.count(ptr)) users.push_back(ptr);
+  for (auto& [ptr, _] : userRegistered) {
+    if (ptr != waker.get() && ptr != signalReader.get()) users.push_back(ptr);
   }
   Failure reason(ConnectionLost("Connection lost: the reactor is shutting down"));
   for (auto& fd : all)
@@ -334,10 +339,10 @@ void Reactor::setInterest(FileDescriptor& fd, uint32_t wanted) {
   }
   fd.events_ = wanted;
   if (wanted == 0) {
-    impl_->registered.erase(&fd);
+    if (!fd.self_) impl_->userRegistered.erase(&fd);
     if (impl_->dispatching) impl_->removedInBatch.push_back(&fd);
-  } else if (old == 0) {
-    impl_->registered.emplace(&fd, 0);
+  } else if (old == 0 && !fd.self_) {
+    impl_->userRegistered.emplace(&fd, 0);
   }
 }
 
@@ -383,16 +388,30 @@ void ReactorAccess::callSoon(Reactor& r, std::function<void()> fn) {
 }
 
 void ReactorAccess::adopt(Reactor& r, std::shared_ptr<FileDescriptor> fd) {
-  FileDescriptor* key = fd.get();
-  r.impl_->owned.emplace(key, std::move(fd));
+  Reactor::Impl& im = *r.impl_;
+  FileDescriptor* p = fd.get();
+  if (p->self_) return;
+  p->self_ = std::move(fd);
+  p->ownedPrev_ = nullptr;
+  p->ownedNext_ = im.ownedHead;
+  if (im.ownedHead) im.ownedHead->ownedPrev_ = p;
+  im.ownedHead = p;
+  ++im.ownedCount;
 }
 
 void ReactorAccess::release(Reactor& r, FileDescriptor& fd) {
-  auto it = r.impl_->owned.find(&fd);
-  if (it == r.impl_->owned.end()) return;
+  Reactor::Impl& im = *r.impl_;
+  if (!fd.self_) return;
+  if (fd.ownedPrev_) {
+    fd.ownedPrev_->ownedNext_ = fd.ownedNext_;
+  } else {
+    im.ownedHead = fd.ownedNext_;
+  }
+  if (fd.ownedNext_) fd.ownedNext_->ownedPrev_ = fd.ownedPrev_;
+  fd.ownedPrev_ = fd.ownedNext_ = nullptr;
+  --im.ownedCount;
   // Freed at the end of the step, never under a callback of its own.
-  r.impl_->soon.push_back([keep = std::move(it->second)] {});
-  r.impl_->owned.erase(it);
+  im.soon.push_back([keep = std::move(fd.self_)] {});
 }
 
 std::span<char> ReactorAccess::readBuffer(Reactor& r) {

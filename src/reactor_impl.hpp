@@ -69,10 +69,12 @@ struct Reactor::Impl {
   std::vector<std::function<void()>> soon;
   bool drainingSoon = false;
 
-  // Transports, ports and connection attempts, owned by the reactor while they are open.
-  std::unordered_map<FileDescriptor*, std::shared_ptr<FileDescriptor>> owned;
-  // Every descriptor epoll watches, for disconnectAll at shutdown.
-  std::unordered_map<FileDescriptor*, int> registered;
+  // Transports, ports and connection attempts, owned by the reactor while they are open
+  // (an intrusive list through FileDescriptor).
+  FileDescriptor* ownedHead = nullptr;
+  std::size_t ownedCount = 0;
+  // Descriptors of the user's that epoll watches, for disconnectAll at shutdown.
+  std::unordered_map<FileDescriptor*, int> userRegistered;
 
   // Descriptors removed while dispatching a batch: their remaining events are skipped.
   bool dispatching = false;
@@ -96,6 +98,11 @@ struct ReactorAccess {
   static void adopt(Reactor& r, std::shared_ptr<FileDescriptor> fd);
   /// Drops the reactor's ownership; the object is freed at the end of the step at the earliest.
   static void release(Reactor& r, FileDescriptor& fd);
+  /// The owning reference of an adopted descriptor (null once released), typed.
+  template <class T>
+  static std::shared_ptr<T> self(T& fd) {
+    return std::static_pointer_cast<T>(static_cast<FileDescriptor&>(fd).self_);
+  }
   static std::span<char> readBuffer(Reactor& r);
   static bool shuttingDown(const Reactor& r);
 };

@@ -28,21 +28,31 @@ bool wouldBlock(int err) {
 }  // namespace
 
 TcpConnection::TcpConnection(Reactor& reactor, int fd, Address host, Address peer,
-                             std::unique_ptr<Protocol> protocol, LostHook onLost)
+                             std::unique_ptr<Protocol> protocol,
+                             std::shared_ptr<ConnectionOwner> owner)
     : reactor_(reactor),
       fd_(fd),
       host_(host),
       peer_(peer),
       protocol_(std::move(protocol)),
-      onLost_(std::move(onLost)) {}
+      owner_(std::move(owner)) {}
 
 TcpConnection::~TcpConnection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+TcpConnection& TcpConnection::create(Reactor& reactor, int fd, Address host, Address peer,
+                                     std::unique_ptr<Protocol> protocol,
+                                     std::shared_ptr<ConnectionOwner> owner) {
+  auto conn = std::make_shared<TcpConnection>(reactor, fd, host, peer, std::move(protocol),
+                                              std::move(owner));
+  TcpConnection& c = *conn;
+  ReactorAccess::adopt(reactor, std::move(conn));
+  reactor.addReader(c);
+  return c;
+}
+
 void TcpConnection::start() {
-  ReactorAccess::adopt(reactor_, shared_from_this());
-  reactor_.addReader(*this);
   try {
     protocol_->makeConnection(*this);
   } catch (...) {
@@ -106,16 +116,17 @@ void TcpConnection::write(std::string_view data) {
   if (state_ == State::Closed || data.empty()) return;
   std::size_t sent = 0;
   // Nothing queued: try the kernel first and buffer only what it will not take.
-  if (out_.empty() && !sendNow(data, sent)) return;
+  if (!out_ && !sendNow(data, sent)) return;
   if (sent == data.size()) return;
-  out_.append(data.substr(sent));
+  if (!out_) out_ = std::make_unique<WriteBuffer>();
+  out_->append(data.substr(sent));
   reactor_.addWriter(*this);
 }
 
 void TcpConnection::writeSequence(std::span<const std::string_view> data) {
   if (state_ == State::Closed) return;
   std::size_t skip = 0;  // bytes of `data` already sent
-  if (out_.empty()) {
+  if (!out_) {
     iovec iov[64];
     std::size_t count = 0;
     for (const auto& piece : data) {
@@ -143,7 +154,8 @@ void TcpConnection::writeSequence(std::span<const std::string_view> data) {
       skip -= piece.size();
       continue;
     }
-    out_.append(piece.substr(skip));
+    if (!out_) out_ = std::make_unique<WriteBuffer>();
+    out_->append(piece.substr(skip));
     skip = 0;
     queued = true;
   }
@@ -152,11 +164,12 @@ void TcpConnection::writeSequence(std::span<const std::string_view> data) {
 
 void TcpConnection::doWrite() {
   std::size_t sent = 0;
-  if (!out_.empty()) {
-    if (!sendNow(out_.view(), sent)) return;
-    out_.consume(sent);
+  if (out_) {
+    if (!sendNow(out_->view(), sent)) return;
+    out_->consume(sent);
+    if (!out_->empty()) return;
+    out_.reset();  // an idle connection holds no buffer
   }
-  if (!out_.empty()) return;
   reactor_.removeWriter(*this);
   if (state_ == State::Disconnecting) closeClean();
 }
@@ -164,11 +177,11 @@ void TcpConnection::doWrite() {
 void TcpConnection::loseConnection(const Failure& reason) {
   if (state_ != State::Connected) return;
   state_ = State::Disconnecting;
-  closeReason_ = reason;
+  reason_ = std::make_unique<Failure>(reason);
   reactor_.removeReader(*this);
   // Close at the end of the step, so bytes the caller writes after this call still go out.
-  ReactorAccess::callSoon(reactor_, [self = shared_from_this()] {
-    if (self->state_ == State::Disconnecting && self->out_.empty()) self->closeClean();
+  ReactorAccess::callSoon(reactor_, [self = ReactorAccess::self(*this)] {
+    if (self->state_ == State::Disconnecting && !self->out_) self->closeClean();
   });
 }
 
@@ -179,7 +192,7 @@ void TcpConnection::abortConnection() {
 
 void TcpConnection::closeClean() {
   ::shutdown(fd_, SHUT_WR);
-  closeWith(closeReason_ ? *closeReason_ : Failure(ConnectionDone()));
+  closeWith(reason_ ? Failure(*reason_) : Failure(ConnectionDone()));
 }
 
 void TcpConnection::closeWith(const Failure& reason) {
@@ -188,10 +201,10 @@ void TcpConnection::closeWith(const Failure& reason) {
   reactor_.removeAll(*this);
   ::close(fd_);
   fd_ = -1;
-  out_.clear();
-  reason_ = reason;
+  out_.reset();
+  reason_ = std::make_unique<Failure>(reason);
   // The protocol hears about it at the end of the step, never inside the call that closed.
-  ReactorAccess::callSoon(reactor_, [self = shared_from_this()] { self->notifyLost(); });
+  ReactorAccess::callSoon(reactor_, [self = ReactorAccess::self(*this)] { self->notifyLost(); });
 }
 
 void TcpConnection::notifyLost() {
@@ -202,9 +215,9 @@ void TcpConnection::notifyLost() {
     log::err("Unhandled error in connectionLost of the protocol for {}: {}", peer_,
              Failure(std::current_exception()).toString());
   }
-  if (onLost_) {
+  if (owner_) {
     try {
-      onLost_(*reason_);
+      owner_->connectionLost(*reason_);
     } catch (...) {
       log::err("Unhandled error after connection to {} was lost: {}", peer_,
                Failure(std::current_exception()).toString());

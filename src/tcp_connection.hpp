@@ -1,9 +1,7 @@
 // Internal: TcpConnection, the transport of one connected TCP socket (both client and server).
 #pragma once
 
-#include <functional>
 #include <memory>
-#include <optional>
 
 #include "spindle/protocol.hpp"
 #include "spindle/reactor.hpp"
@@ -12,21 +10,28 @@
 
 namespace spindle::detail {
 
-/// One connected socket and its protocol. Owned by the reactor from start() until the end of
-/// the step in which its protocol heard connectionLost. Loop thread only.
-class TcpConnection final : public FileDescriptor,
-                            public Transport,
-                            public std::enable_shared_from_this<TcpConnection> {
+/// Told when a connection it owns has been lost, after the protocol's connectionLost; also
+/// keeps alive what the protocol may use (its factory). One is shared by many connections.
+class ConnectionOwner {
  public:
-  /// Called after the protocol's connectionLost, with the same reason (client connectors).
-  using LostHook = std::function<void(const Failure&)>;
+  virtual ~ConnectionOwner() = default;
+  virtual void connectionLost(const Failure& reason) { (void)reason; }
+};
+
+/// One connected socket and its protocol. Owned by the reactor from open() until the end of
+/// the step in which its protocol heard connectionLost. Loop thread only.
+class TcpConnection final : public FileDescriptor, public Transport {
+ public:
+  /// Makes the transport for connected socket `fd` and has the reactor own and watch it.
+  static TcpConnection& create(Reactor& reactor, int fd, Address host, Address peer,
+                               std::unique_ptr<Protocol> protocol,
+                               std::shared_ptr<ConnectionOwner> owner);
+  /// Calls the protocol's makeConnection (connectionMade).
+  void start();
 
   TcpConnection(Reactor& reactor, int fd, Address host, Address peer,
-                std::unique_ptr<Protocol> protocol, LostHook onLost);
+                std::unique_ptr<Protocol> protocol, std::shared_ptr<ConnectionOwner> owner);
   ~TcpConnection() override;
-
-  /// Registers with the reactor and calls the protocol's makeConnection.
-  void start();
 
   // FileDescriptor
   int fileno() const override { return fd_; }
@@ -48,7 +53,7 @@ class TcpConnection final : public FileDescriptor,
   void resumeProducing() override;
   void stopProducing() override { loseConnection(); }
 
-  std::size_t bufferedSize() const override { return out_.size(); }
+  std::size_t bufferedSize() const override { return out_ ? out_->size() : 0; }
   void setTcpNoDelay(bool enabled) override;
   bool getTcpNoDelay() const override;
   void setTcpKeepAlive(bool enabled) override;
@@ -66,16 +71,16 @@ class TcpConnection final : public FileDescriptor,
   bool setOption(int level, int name, bool enabled);
   bool getOption(int level, int name) const;
 
+  // Laid out for idle connections to stay small: buffers and close state exist only while used.
   Reactor& reactor_;
   int fd_;
-  Address host_, peer_;
-  std::unique_ptr<Protocol> protocol_;
-  LostHook onLost_;
-  WriteBuffer out_;
   State state_ = State::Connected;
   bool paused_ = false;
-  std::optional<Failure> reason_;       // why it closed, for connectionLost
-  std::optional<Failure> closeReason_;  // what loseConnection asked connectionLost to hear
+  Address host_, peer_;
+  std::unique_ptr<Protocol> protocol_;
+  std::shared_ptr<ConnectionOwner> owner_;
+  std::unique_ptr<WriteBuffer> out_;  // only while the kernel holds back some bytes
+  std::unique_ptr<Failure> reason_;   // why it closes: set by loseConnection(reason) or the close
 };
 
 }  // namespace spindle::detail

@@ -46,8 +46,7 @@ class TcpConnector;
 
 /// One connection attempt: resolve the name, then try each address in turn until one connects.
 /// Owned by the reactor while it runs, so shutdown can fail it.
-class ConnectAttempt final : public FileDescriptor,
-                             public std::enable_shared_from_this<ConnectAttempt> {
+class ConnectAttempt final : public FileDescriptor {
  public:
   ConnectAttempt(Reactor& reactor, std::shared_ptr<TcpConnector> connector)
       : reactor_(reactor), connector_(std::move(connector)) {}
@@ -81,7 +80,7 @@ class ConnectAttempt final : public FileDescriptor,
 
 /// The Connector returned by connectTCP. Kept alive by its attempt or its connection while
 /// either exists, and by the caller's handle.
-class TcpConnector final : public Connector {
+class TcpConnector final : public Connector, public ConnectionOwner {
  public:
   TcpConnector(Reactor& reactor, HostPort dest, std::shared_ptr<ClientFactory> factory,
                double timeout, std::optional<Address> bindAddress)
@@ -127,8 +126,8 @@ class TcpConnector final : public Connector {
   void disconnect() override {
     if (state_ == State::Connecting) {
       if (auto a = attempt_.lock(); a && !a->finished()) a->fail(Failure(UserError()));
-    } else if (state_ == State::Connected) {
-      if (auto c = connection_.lock()) c->loseConnection();
+    } else if (state_ == State::Connected && transport_) {
+      transport_->loseConnection();
     }
   }
 
@@ -151,11 +150,10 @@ class TcpConnector final : public Connector {
       return;
     }
     if (!protocol->factory()) protocol->setFactory(factory_.get());
-    auto conn = std::make_shared<TcpConnection>(
-        reactor_, fd, host, peer, std::move(protocol),
-        [self = self()](const Failure& reason) { self->connectionLost(reason); });
-    connection_ = conn;
-    conn->start();
+    TcpConnection& conn =
+        TcpConnection::create(reactor_, fd, host, peer, std::move(protocol), self());
+    transport_ = &conn;  // before connectionMade, which may call disconnect()
+    conn.start();
   }
 
   void connectionFailed(const Failure& reason) {
@@ -166,8 +164,8 @@ class TcpConnector final : public Connector {
     stopFactoryIfIdle();
   }
 
-  void connectionLost(const Failure& reason) {
-    connection_.reset();
+  void connectionLost(const Failure& reason) override {
+    transport_ = nullptr;
     state_ = State::Disconnected;
     factory_->clientConnectionLost(*this, reason);
     stopFactoryIfIdle();
@@ -197,7 +195,7 @@ class TcpConnector final : public Connector {
   bool factoryStarted_ = false;
   DelayedCall timeoutCall_;
   std::weak_ptr<ConnectAttempt> attempt_;
-  std::weak_ptr<TcpConnection> connection_;
+  Transport* transport_ = nullptr;  // the connection's, from connected() until connectionLost
 };
 
 void ConnectAttempt::start() {
@@ -207,11 +205,11 @@ void ConnectAttempt::start() {
     tryNext();
     return;
   }
-  reactor_.resolver().resolveHostName(dest.host, dest.port,
-                                      [weak = weak_from_this()](ResolveResult result) {
-                                        if (auto self = weak.lock())
-                                          self->resolved(std::move(result));
-                                      });
+  reactor_.resolver().resolveHostName(
+      dest.host, dest.port,
+      [weak = std::weak_ptr(ReactorAccess::self(*this))](ResolveResult result) {
+        if (auto self = weak.lock()) self->resolved(std::move(result));
+      });
 }
 
 void ConnectAttempt::resolved(ResolveResult result) {

@@ -28,12 +28,12 @@ int openReserve() {
 }  // namespace
 
 /// A listening socket. Owned by the reactor while it listens.
-class TcpPort final : public FileDescriptor,
-                      public ListeningPort,
-                      public std::enable_shared_from_this<TcpPort> {
+class TcpPort final : public FileDescriptor, public ListeningPort {
  public:
   TcpPort(Reactor& reactor, std::shared_ptr<Factory> factory)
-      : reactor_(reactor), factory_(std::move(factory)) {}
+      : reactor_(reactor), factory_(std::move(factory)), keeper_(std::make_shared<Keeper>()) {
+    keeper_->factory = factory_;
+  }
   ~TcpPort() override {
     if (fd_ >= 0) ::close(fd_);
     if (reserve_ >= 0) ::close(reserve_);
@@ -61,9 +61,10 @@ class TcpPort final : public FileDescriptor,
     reserve_ = openReserve();
     listening_ = true;
     factory_->doStart();
-    ReactorAccess::adopt(reactor_, shared_from_this());
-    reactor_.addReader(*this);
   }
+
+  /// Starts accepting; the reactor owns the port by now.
+  void watch() { reactor_.addReader(*this); }
 
   Address getHost() const override { return host_; }
   bool listening() const override { return listening_; }
@@ -75,7 +76,7 @@ class TcpPort final : public FileDescriptor,
     reactor_.removeAll(*this);
     ::close(fd_);
     fd_ = -1;
-    ReactorAccess::callSoon(reactor_, [self = shared_from_this()] {
+    ReactorAccess::callSoon(reactor_, [self = ReactorAccess::self(*this)] {
       self->factory_->doStop();
       ReactorAccess::release(self->reactor_, *self);
     });
@@ -126,9 +127,7 @@ class TcpPort final : public FileDescriptor,
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     Address host = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
     // The connection keeps the factory alive as long as its protocol may use it.
-    auto conn = std::make_shared<TcpConnection>(reactor_, fd, host, peer, std::move(protocol),
-                                                [keep = factory_](const Failure&) {});
-    conn->start();
+    TcpConnection::create(reactor_, fd, host, peer, std::move(protocol), keeper_).start();
   }
 
   // Out of descriptors: a level-triggered listener would wake at once and fail again, burning
@@ -152,13 +151,20 @@ class TcpPort final : public FileDescriptor,
       reserve_ = openReserve();
     }
     reactor_.removeReader(*this);
-    backoff_ = reactor_.callLater(kExhaustionBackoff, [weak = weak_from_this()] {
-      if (auto self = weak.lock(); self && self->listening_) self->reactor_.addReader(*self);
-    });
+    backoff_ =
+        reactor_.callLater(kExhaustionBackoff, [weak = std::weak_ptr(ReactorAccess::self(*this))] {
+          if (auto self = weak.lock(); self && self->listening_) self->reactor_.addReader(*self);
+        });
   }
+
+  // Shared by this port's connections: keeps the factory alive while any of them lives.
+  struct Keeper : ConnectionOwner {
+    std::shared_ptr<Factory> factory;
+  };
 
   Reactor& reactor_;
   std::shared_ptr<Factory> factory_;
+  std::shared_ptr<Keeper> keeper_;
   int fd_ = -1;
   int reserve_ = -1;
   Address host_;
@@ -175,7 +181,9 @@ std::shared_ptr<ListeningPort> Reactor::listenTCP(uint16_t port, std::shared_ptr
                                                   int backlog, std::string_view interface) {
   if (!factory) throw Error("listenTCP needs a factory");
   auto p = std::make_shared<detail::TcpPort>(*this, std::move(factory));
-  p->startListening(port, backlog, interface);
+  p->startListening(port, backlog, interface);  // throws before the reactor owns it
+  detail::ReactorAccess::adopt(*this, p);
+  p->watch();
   return p;
 }
 

@@ -26,10 +26,10 @@ class Address {
   static Address fromSockaddr(const sockaddr* addr, socklen_t len);
 
   bool valid() const noexcept {
-    return storage_.ss_family == AF_INET || storage_.ss_family == AF_INET6;
+    return storage_.sa.sa_family == AF_INET || storage_.sa.sa_family == AF_INET6;
   }
-  bool isIPv6() const noexcept { return storage_.ss_family == AF_INET6; }
-  int family() const noexcept { return storage_.ss_family; }
+  bool isIPv6() const noexcept { return storage_.sa.sa_family == AF_INET6; }
+  int family() const noexcept { return storage_.sa.sa_family; }
   /// The host as text without brackets: "127.0.0.1", "::1".
   std::string host() const;
   uint16_t port() const noexcept;
@@ -44,7 +44,14 @@ class Address {
   friend bool operator==(const Address& a, const Address& b) noexcept;
 
  private:
-  sockaddr_storage storage_{};
+  // Only what an IP address needs (28 bytes, not sockaddr_storage's 128): every connection
+  // holds two of these.
+  union Storage {
+    sockaddr sa;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  };
+  Storage storage_{};
 };
 
 std::ostream& operator<<(std::ostream& os, const Address& address);

@@ -24,7 +24,7 @@ class Resolver;
 
 namespace detail {
 struct ReactorAccess;
-}
+}  // namespace detail
 
 /// A descriptor the reactor watches (Twisted's IReadDescriptor / IWriteDescriptor).
 /// The reactor does not own it: remove it (removeReader/removeWriter/removeAll) before
@@ -42,8 +42,14 @@ class FileDescriptor {
 
  private:
   friend class Reactor;
-  uint32_t events_ = 0;  // what epoll is told to watch, so interest changes cost a syscall only
-                         // when they change
+  friend struct detail::ReactorAccess;
+  // What epoll is told to watch, so an interest change costs a syscall only when it changes.
+  uint32_t events_ = 0;
+  // For descriptors the reactor owns (its transports): an intrusive list and the owning
+  // reference, so owning one costs no allocation and no lookup.
+  FileDescriptor* ownedPrev_ = nullptr;
+  FileDescriptor* ownedNext_ = nullptr;
+  std::shared_ptr<FileDescriptor> self_;
 };
 
 /// The phases of a system event, in the order they run (Twisted's "before", "during", "after").

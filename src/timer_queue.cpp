@@ -12,11 +12,13 @@ namespace detail {
 TimerQueue::~TimerQueue() {
   // Detach every entry before freeing any callable: a callable's destructor may touch a handle.
   std::vector<std::shared_ptr<TimerEntry>> entries;
-  entries.swap(heap_);
-  for (auto& e : entries) {
-    e->state = TimerState::Cancelled;
-    e->queue = nullptr;
+  entries.reserve(heap_.size());
+  for (const Slot& s : heap_) {
+    s.entry->state = TimerState::Cancelled;
+    s.entry->queue = nullptr;
+    entries.push_back(std::move(s.entry->self));
   }
+  heap_.clear();
   for (auto& e : entries)
     std::function<void()>().swap(e->fn);
 }
@@ -27,7 +29,8 @@ DelayedCall TimerQueue::schedule(double delay, std::function<void()> fn) {
   e->seq = nextSeq_++;
   e->fn = std::move(fn);
   e->queue = this;
-  heap_.push_back(e);
+  e->self = e;
+  heap_.push_back({e->time, e->seq, e.get()});
   e->index = heap_.size() - 1;
   siftUp(e->index);
   return DelayedCall(std::move(e));
@@ -43,13 +46,15 @@ void TimerQueue::cancel(TimerEntry& e) {
 void TimerQueue::reschedule(TimerEntry& e, double time) {
   e.time = time;
   e.seq = nextSeq_++;
+  heap_[e.index].time = e.time;
+  heap_[e.index].seq = e.seq;
   fix(e.index);
 }
 
 std::size_t TimerQueue::runDue(double now) {
   const std::uint64_t limit = nextSeq_;
   std::size_t ran = 0;
-  while (!heap_.empty() && heap_[0]->time <= now && heap_[0]->seq < limit) {
+  while (!heap_.empty() && heap_[0].time <= now && heap_[0].seq < limit) {
     std::shared_ptr<TimerEntry> e = removeAt(0);
     e->state = TimerState::Called;
     e->queue = nullptr;
@@ -67,60 +72,50 @@ std::size_t TimerQueue::runDue(double now) {
 
 std::optional<double> TimerQueue::nextTime() const {
   if (heap_.empty()) return std::nullopt;
-  return heap_[0]->time;
+  return heap_[0].time;
 }
 
 std::vector<DelayedCall> TimerQueue::all() const {
-  std::vector<std::shared_ptr<TimerEntry>> sorted = heap_;
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a->time != b->time ? a->time < b->time : a->seq < b->seq;
-  });
+  std::vector<Slot> sorted = heap_;
+  std::sort(sorted.begin(), sorted.end(), before);
   std::vector<DelayedCall> out;
   out.reserve(sorted.size());
-  for (auto& e : sorted)
-    out.push_back(DelayedCall(std::move(e)));
+  for (const Slot& s : sorted)
+    out.push_back(DelayedCall(s.entry->self));
   return out;
 }
 
-bool TimerQueue::less(std::size_t a, std::size_t b) const noexcept {
-  const TimerEntry& x = *heap_[a];
-  const TimerEntry& y = *heap_[b];
-  return x.time != y.time ? x.time < y.time : x.seq < y.seq;
-}
-
-void TimerQueue::place(std::size_t i, std::shared_ptr<TimerEntry> e) noexcept {
-  e->index = i;
-  heap_[i] = std::move(e);
-}
-
 void TimerQueue::siftUp(std::size_t i) noexcept {
+  const Slot moving = heap_[i];
   while (i > 0) {
-    std::size_t parent = (i - 1) / 2;
-    if (!less(i, parent)) break;
-    std::swap(heap_[i], heap_[parent]);
-    heap_[i]->index = i;
-    heap_[parent]->index = parent;
+    std::size_t parent = (i - 1) / 4;
+    if (!before(moving, heap_[parent])) break;
+    put(i, heap_[parent]);
     i = parent;
   }
+  put(i, moving);
 }
 
 void TimerQueue::siftDown(std::size_t i) noexcept {
   const std::size_t n = heap_.size();
+  const Slot moving = heap_[i];
   for (;;) {
-    std::size_t smallest = i;
-    std::size_t l = 2 * i + 1, r = l + 1;
-    if (l < n && less(l, smallest)) smallest = l;
-    if (r < n && less(r, smallest)) smallest = r;
-    if (smallest == i) break;
-    std::swap(heap_[i], heap_[smallest]);
-    heap_[i]->index = i;
-    heap_[smallest]->index = smallest;
-    i = smallest;
+    std::size_t first = 4 * i + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    std::size_t last = std::min(first + 4, n);
+    for (std::size_t c = first + 1; c < last; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    if (!before(heap_[best], moving)) break;
+    put(i, heap_[best]);
+    i = best;
   }
+  put(i, moving);
 }
 
 void TimerQueue::fix(std::size_t i) noexcept {
-  if (i > 0 && less(i, (i - 1) / 2)) {
+  if (i > 0 && before(heap_[i], heap_[(i - 1) / 4])) {
     siftUp(i);
   } else {
     siftDown(i);
@@ -128,11 +123,11 @@ void TimerQueue::fix(std::size_t i) noexcept {
 }
 
 std::shared_ptr<TimerEntry> TimerQueue::removeAt(std::size_t i) noexcept {
-  std::shared_ptr<TimerEntry> out = std::move(heap_[i]);
-  std::shared_ptr<TimerEntry> last = std::move(heap_.back());
+  std::shared_ptr<TimerEntry> out = std::move(heap_[i].entry->self);
+  const Slot last = heap_.back();
   heap_.pop_back();
   if (i < heap_.size()) {
-    place(i, std::move(last));
+    put(i, last);
     fix(i);
   }
   return out;

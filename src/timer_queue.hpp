@@ -19,10 +19,12 @@ struct TimerEntry {
   std::size_t index = 0;  // position in the heap, so cancel and reset are O(log n)
   TimerState state = TimerState::Pending;
   std::function<void()> fn;
-  TimerQueue* queue = nullptr;  // null once run, cancelled, or the queue is gone
+  TimerQueue* queue = nullptr;       // null once run, cancelled, or the queue is gone
+  std::shared_ptr<TimerEntry> self;  // the heap's reference while pending
 };
 
-/// A binary min-heap of timed calls ordered by (time, seq), with each entry knowing its index.
+/// A 4-ary min-heap of timed calls ordered by (time, seq), with each entry knowing its index.
+/// The keys live in the heap array itself, so sifting compares without touching the entries.
 /// Owned by one scheduler; every method runs on that scheduler's thread.
 class TimerQueue {
  public:
@@ -46,15 +48,26 @@ class TimerQueue {
   std::size_t size() const noexcept { return heap_.size(); }
 
  private:
-  bool less(std::size_t a, std::size_t b) const noexcept;
-  void place(std::size_t i, std::shared_ptr<TimerEntry> e) noexcept;
+  struct Slot {
+    double time;
+    std::uint64_t seq;
+    TimerEntry* entry;
+  };
+  static bool before(const Slot& a, const Slot& b) noexcept {
+    return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+  }
+  void put(std::size_t i, const Slot& s) noexcept {
+    heap_[i] = s;
+    s.entry->index = i;
+  }
   void siftUp(std::size_t i) noexcept;
   void siftDown(std::size_t i) noexcept;
   void fix(std::size_t i) noexcept;
+  /// Takes entry `i` out of the heap and returns the heap's reference to it.
   std::shared_ptr<TimerEntry> removeAt(std::size_t i) noexcept;
 
   const IReactorTime& clock_;
-  std::vector<std::shared_ptr<TimerEntry>> heap_;
+  std::vector<Slot> heap_;
   std::uint64_t nextSeq_ = 0;
 };
 

@@ -118,9 +118,19 @@ void TcpConnection::write(std::string_view data) {
   // Nothing queued: try the kernel first and buffer only what it will not take.
   if (!out_ && !sendNow(data, sent)) return;
   if (sent == data.size()) return;
+  buffered(data.substr(sent));
+}
+
+void TcpConnection::buffered(std::string_view rest) {
   if (!out_) out_ = std::make_unique<WriteBuffer>();
-  out_->append(data.substr(sent));
+  out_->append(rest);
   reactor_.addWriter(*this);
+  // Pause on the crossing only, not on every write above the mark.
+  if (flow_ && flow_->producer && flow_->streaming && !flow_->paused &&
+      out_->size() > flow_->high) {
+    flow_->paused = true;
+    flow_->producer->pauseProducing();
+  }
 }
 
 void TcpConnection::writeSequence(std::span<const std::string_view> data) {
@@ -148,30 +158,79 @@ void TcpConnection::writeSequence(std::span<const std::string_view> data) {
     }
     skip = n > 0 ? static_cast<std::size_t>(n) : 0;
   }
-  bool queued = false;
   for (const auto& piece : data) {
     if (skip >= piece.size()) {
       skip -= piece.size();
       continue;
     }
-    if (!out_) out_ = std::make_unique<WriteBuffer>();
-    out_->append(piece.substr(skip));
+    buffered(piece.substr(skip));
     skip = 0;
-    queued = true;
   }
-  if (queued) reactor_.addWriter(*this);
 }
 
 void TcpConnection::doWrite() {
-  std::size_t sent = 0;
   if (out_) {
+    std::size_t sent = 0;
     if (!sendNow(out_->view(), sent)) return;
     out_->consume(sent);
-    if (!out_->empty()) return;
-    out_.reset();  // an idle connection holds no buffer
+    if (out_->empty()) out_.reset();  // an idle connection holds no buffer
   }
-  reactor_.removeWriter(*this);
-  if (state_ == State::Disconnecting) closeClean();
+  if (!out_) {
+    // A pull producer is asked for more each time the socket can take it.
+    if (!(flow_ && flow_->producer && !flow_->streaming)) reactor_.removeWriter(*this);
+    if (state_ == State::Disconnecting) {
+      closeClean();
+      return;
+    }
+  }
+  producerMayResume();
+}
+
+void TcpConnection::producerMayResume() {
+  if (!flow_ || !flow_->producer || state_ == State::Closed) return;
+  if (bufferedSize() > flow_->low) return;
+  if (!flow_->streaming) {
+    flow_->producer->resumeProducing();
+  } else if (flow_->paused) {
+    flow_->paused = false;
+    flow_->producer->resumeProducing();
+  }
+}
+
+TcpConnection::FlowControl& TcpConnection::flow() {
+  if (!flow_) flow_ = std::make_unique<FlowControl>();
+  return *flow_;
+}
+
+void TcpConnection::registerProducer(Producer& producer, bool streaming) {
+  if (flow_ && flow_->producer) throw Error("a producer is already registered with this transport");
+  if (state_ == State::Closed) {
+    producer.stopProducing();
+    return;
+  }
+  FlowControl& f = flow();
+  f.producer = &producer;
+  f.streaming = streaming;
+  f.paused = false;
+  if (!streaming) {
+    reactor_.addWriter(*this);
+  } else if (bufferedSize() > f.high) {
+    f.paused = true;
+    producer.pauseProducing();
+  }
+}
+
+void TcpConnection::unregisterProducer() {
+  if (!flow_ || !flow_->producer) return;
+  flow_->producer = nullptr;
+  flow_->paused = false;
+  if (!out_ && state_ != State::Closed) reactor_.removeWriter(*this);
+}
+
+void TcpConnection::setWriteBufferWaterMarks(std::size_t high, std::size_t low) {
+  if (low > high) throw Error("the low water mark must not exceed the high one");
+  flow().high = high;
+  flow().low = low;
 }
 
 void TcpConnection::loseConnection(const Failure& reason) {
@@ -209,6 +268,16 @@ void TcpConnection::closeWith(const Failure& reason) {
 
 void TcpConnection::notifyLost() {
   protocol_->connected = false;
+  if (flow_ && flow_->producer) {
+    Producer* p = flow_->producer;
+    flow_->producer = nullptr;
+    try {
+      p->stopProducing();
+    } catch (...) {
+      log::err("Unhandled error in stopProducing of the producer for {}: {}", peer_,
+               Failure(std::current_exception()).toString());
+    }
+  }
   try {
     protocol_->connectionLost(*reason_);
   } catch (...) {

@@ -54,6 +54,9 @@ class TcpConnection final : public FileDescriptor, public Transport {
   void stopProducing() override { loseConnection(); }
 
   std::size_t bufferedSize() const override { return out_ ? out_->size() : 0; }
+  void registerProducer(Producer& producer, bool streaming) override;
+  void unregisterProducer() override;
+  void setWriteBufferWaterMarks(std::size_t high, std::size_t low) override;
   void setTcpNoDelay(bool enabled) override;
   bool getTcpNoDelay() const override;
   void setTcpKeepAlive(bool enabled) override;
@@ -61,6 +64,18 @@ class TcpConnection final : public FileDescriptor, public Transport {
 
  private:
   enum class State { Connected, Disconnecting, Closed };
+
+  // The registered producer and the water marks; allocated only when either is used.
+  struct FlowControl {
+    Producer* producer = nullptr;
+    bool streaming = false;
+    bool paused = false;
+    std::size_t high = kDefaultHighWater;
+    std::size_t low = kDefaultLowWater;
+  };
+  FlowControl& flow();
+  void buffered(std::string_view rest);
+  void producerMayResume();
 
   /// Sends what the kernel takes now; returns false if the connection failed (and is closing).
   bool sendNow(std::string_view data, std::size_t& sent);
@@ -81,6 +96,7 @@ class TcpConnection final : public FileDescriptor, public Transport {
   std::shared_ptr<ConnectionOwner> owner_;
   std::unique_ptr<WriteBuffer> out_;  // only while the kernel holds back some bytes
   std::unique_ptr<Failure> reason_;   // why it closes: set by loseConnection(reason) or the close
+  std::unique_ptr<FlowControl> flow_;
 };
 
 }  // namespace spindle::detail

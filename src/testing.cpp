@@ -20,6 +20,16 @@ void StringTransport::loseConnection(const Failure& reason) {
   disconnecting_ = true;
 }
 
+void StringTransport::registerProducer(Producer& producer, bool streaming) {
+  if (producer_) throw Error("a producer is already registered with this transport");
+  producer_ = &producer;
+  streaming_ = streaming;
+}
+
+void StringTransport::setWriteBufferWaterMarks(std::size_t high, std::size_t low) {
+  if (low > high) throw Error("the low water mark must not exceed the high one");
+}
+
 void connect(Protocol& protocol, StringTransport& transport) {
   protocol.makeConnection(transport);
 }

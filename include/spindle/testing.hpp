@@ -43,6 +43,15 @@ class StringTransport : public Transport {
   void resumeProducing() override { producerState = "producing"; }
   void stopProducing() override { producerState = "stopped"; }
   std::size_t bufferedSize() const override { return 0; }
+  void registerProducer(Producer& producer, bool streaming) override;
+  void unregisterProducer() override {
+    producer_ = nullptr;
+    streaming_ = false;
+  }
+  void setWriteBufferWaterMarks(std::size_t high, std::size_t low) override;
+  /// The registered producer, or nullptr.
+  Producer* producer() const noexcept { return producer_; }
+  bool streaming() const noexcept { return streaming_; }
   void setTcpNoDelay(bool enabled) override { noDelay_ = enabled; }
   bool getTcpNoDelay() const override { return noDelay_; }
   void setTcpKeepAlive(bool enabled) override { keepAlive_ = enabled; }
@@ -61,6 +70,8 @@ class StringTransport : public Transport {
   std::string written_;
   bool disconnecting_ = false, aborted_ = false;
   std::optional<Failure> closeReason_;
+  Producer* producer_ = nullptr;
+  bool streaming_ = false;
   bool noDelay_ = false, keepAlive_ = false;
 };
 

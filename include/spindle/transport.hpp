@@ -11,11 +11,30 @@
 
 namespace spindle {
 
-/// One connection's byte stream, as its Protocol sees it. Every method is called on the
-/// reactor's thread, and every one may be called from inside the protocol's own callbacks.
-class Transport {
+/// Something that produces data for a consumer and can be told to slow down (Twisted's
+/// IPushProducer; a pull producer, IPullProducer, only ever hears resumeProducing).
+class Producer {
  public:
-  virtual ~Transport() = default;
+  virtual ~Producer() = default;
+  /// The consumer has enough for now: stop producing until resumeProducing().
+  virtual void pauseProducing() {}
+  /// Produce again (a pull producer: produce one more chunk now).
+  virtual void resumeProducing() = 0;
+  /// The consumer is gone: stop for good.
+  virtual void stopProducing() = 0;
+};
+
+/// One connection's byte stream, as its Protocol sees it (Twisted's ITransport). It consumes
+/// what a registered Producer writes, pausing it while the write buffer is above its high water
+/// mark, and is itself a Producer of the bytes it reads. Every method is called on the reactor's
+/// thread, and every one may be called from inside the protocol's own callbacks.
+class Transport : public Producer {
+ public:
+  /// Default water marks of the write buffer.
+  static constexpr std::size_t kDefaultHighWater = 64 * 1024;
+  static constexpr std::size_t kDefaultLowWater = 16 * 1024;
+
+  ~Transport() override = default;
 
   /// Queues bytes to send, in order. Never blocks: what the socket cannot take now is buffered.
   /// Writes after the connection is closed are dropped; writes after loseConnection() but before
@@ -47,13 +66,25 @@ class Transport {
   virtual Address getHost() const = 0;
 
   /// Stops delivering dataReceived until resumeProducing(); takes effect for the very next read.
-  virtual void pauseProducing() = 0;
-  virtual void resumeProducing() = 0;
-  /// Stops for good: the same as loseConnection() without waiting to flush (Twisted's IProducer).
-  virtual void stopProducing() = 0;
+  void pauseProducing() override = 0;
+  void resumeProducing() override = 0;
+  /// Stops for good: the same as loseConnection().
+  void stopProducing() override = 0;
 
   /// Bytes written but not yet handed to the kernel.
   virtual std::size_t bufferedSize() const = 0;
+
+  /// Makes `producer` the source of this transport's writes (Twisted's IConsumer). A streaming
+  /// (push) producer is paused when the write buffer grows above the high water mark and
+  /// resumed when it drains to the low one; a pull producer (streaming false) is asked for more
+  /// with resumeProducing() whenever the buffer is at or below the low mark. When the
+  /// connection is lost the producer hears stopProducing(). The producer must outlive its
+  /// registration (unregister it, or let the connection end, before destroying it).
+  /// Throws Error if a producer is already registered.
+  virtual void registerProducer(Producer& producer, bool streaming) = 0;
+  virtual void unregisterProducer() = 0;
+  /// Sets the water marks (low <= high; throws Error otherwise).
+  virtual void setWriteBufferWaterMarks(std::size_t high, std::size_t low) = 0;
 
   /// Disables (true) or enables Nagle's algorithm. No effect on transports that are not TCP.
   virtual void setTcpNoDelay(bool enabled) = 0;

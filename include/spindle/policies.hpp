@@ -61,8 +61,8 @@ class WrappingFactory : public ServerFactory {
 /// Refuses connections (closes them at once) while `connectionLimit` are open.
 class LimitTotalConnectionsFactory : public WrappingFactory {
  public:
-  LimitTotalConnectionsFactory(std::shared_ptr<Factory> wrapped, std::size_t connectionLimit)
-      : WrappingFactory(std::move(wrapped)), connectionLimit(connectionLimit) {}
+  LimitTotalConnectionsFactory(std::shared_ptr<Factory> wrapped, std::size_t limit)
+      : WrappingFactory(std::move(wrapped)), connectionLimit(limit) {}
   std::unique_ptr<Protocol> buildProtocol(const Address& addr) override;
   std::size_t connectionCount() const noexcept { return protocolCount(); }
   /// Settable; applies to the next connection.
@@ -72,8 +72,8 @@ class LimitTotalConnectionsFactory : public WrappingFactory {
 /// Refuses a connection when its peer's IP address already has `maxConnectionsPerPeer` open.
 class LimitConnectionsByPeer : public WrappingFactory {
  public:
-  LimitConnectionsByPeer(std::shared_ptr<Factory> wrapped, std::size_t maxConnectionsPerPeer = 5)
-      : WrappingFactory(std::move(wrapped)), maxConnectionsPerPeer(maxConnectionsPerPeer) {}
+  LimitConnectionsByPeer(std::shared_ptr<Factory> wrapped, std::size_t maxPerPeer = 5)
+      : WrappingFactory(std::move(wrapped)), maxConnectionsPerPeer(maxPerPeer) {}
   std::unique_ptr<Protocol> buildProtocol(const Address& addr) override;
   void unregisterProtocol(ProtocolWrapper& p) override;
   /// Connections open now from `host` (an IP address as text).

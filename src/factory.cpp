@@ -1,5 +1,6 @@
 #include "spindle/factory.hpp"
 
+#include "failures.hpp"
 #include "spindle/log.hpp"
 
 namespace spindle {

@@ -1,5 +1,7 @@
 #include "spindle/failure.hpp"
 
+#include "failures.hpp"
+
 #include <cxxabi.h>
 #include <fmt/format.h>
 
@@ -97,4 +99,17 @@ std::string Failure::toString() const {
   return info_->type + ": " + info_->message;
 }
 
+namespace detail {
+
+const Failure& connectionDoneFailure() {
+  static const Failure done{ConnectionDone()};
+  return done;
+}
+
+const Failure& connectionAbortedFailure() {
+  static const Failure aborted{ConnectionAborted()};
+  return aborted;
+}
+
+}  // namespace detail
 }  // namespace spindle

@@ -93,7 +93,7 @@ Reactor::Impl::~Impl() {
 }
 
 void Reactor::Impl::step() {
-  timers.runDue(self.seconds());
+  if (timers.size() > 0) timers.runDue(self.seconds());
   drainSoon();
   if (state != RunState::Running) return;
   int n;
@@ -154,10 +154,16 @@ void Reactor::Impl::drainSoon() {
   if (drainingSoon) return;
   drainingSoon = true;
   while (!soon.empty()) {
-    std::vector<std::function<void()>> batch;
-    batch.swap(soon);
-    for (auto& fn : batch)
-      runLogged(fn, "end-of-step call");
+    soonScratch.swap(soon);
+    for (SoonCall& c : soonScratch) {
+      if (c.fn) {
+        runLogged([&] { c.fn(*c.target); }, "end-of-step call");
+      } else if (c.general) {
+        runLogged(c.general, "end-of-step call");
+      }
+    }
+    // Dropping the references may free closed transports (and their protocols) here.
+    soonScratch.clear();
   }
   drainingSoon = false;
 }
@@ -165,13 +171,13 @@ void Reactor::Impl::drainSoon() {
 void Reactor::Impl::drainThreadCalls() {
   // Clear the flag before taking the queue: a call pushed after the swap then rings again.
   wakePending.store(false);
-  std::vector<std::function<void()>> batch;
   {
     std::lock_guard lock(threadMutex);
-    batch.swap(threadCalls);
+    threadScratch.swap(threadCalls);
   }
-  for (auto& fn : batch)
+  for (auto& fn : threadScratch)
     runLogged(fn, "callFromThread call");
+  threadScratch.clear();
 }
 
 void Reactor::Impl::disconnectAll() {
@@ -321,7 +327,10 @@ void Reactor::callFromThread(std::function<void()> fn) {
     std::lock_guard lock(im.threadMutex);
     im.threadCalls.push_back(std::move(fn));
   }
-  if (!im.wakePending.exchange(true)) static_cast<Waker&>(*im.waker).ring();
+  // A plain load first: while the bell is already rung, callers need not fight over the line.
+  if (!im.wakePending.load(std::memory_order_relaxed) && !im.wakePending.exchange(true)) {
+    static_cast<Waker&>(*im.waker).ring();
+  }
 }
 
 // --- Descriptors -------------------------------------------------------------------------
@@ -384,7 +393,7 @@ Resolver& Reactor::resolver() {
 namespace detail {
 
 void ReactorAccess::callSoon(Reactor& r, std::function<void()> fn) {
-  r.impl_->soon.push_back(std::move(fn));
+  r.impl_->soon.push_back({nullptr, nullptr, std::move(fn)});
 }
 
 void ReactorAccess::adopt(Reactor& r, std::shared_ptr<FileDescriptor> fd) {
@@ -411,11 +420,7 @@ void ReactorAccess::release(Reactor& r, FileDescriptor& fd) {
   fd.ownedPrev_ = fd.ownedNext_ = nullptr;
   --im.ownedCount;
   // Freed at the end of the step, never under a callback of its own.
-  im.soon.push_back([keep = std::move(fd.self_)] {});
-}
-
-std::span<char> ReactorAccess::readBuffer(Reactor& r) {
-  return r.impl_->readBuffer;
+  im.soon.push_back({std::move(fd.self_), nullptr, {}});
 }
 
 bool ReactorAccess::shuttingDown(const Reactor& r) {

@@ -56,7 +56,7 @@ struct Reactor::Impl {
   // Cross-thread calls: a queue carries every call; the eventfd only rings the doorbell, and
   // only when it is not already ringing, so calls are never coalesced away.
   std::mutex threadMutex;
-  std::vector<std::function<void()>> threadCalls;
+  std::vector<std::function<void()>> threadCalls, threadScratch;
   std::atomic<bool> wakePending{false};
   std::unique_ptr<FileDescriptor> waker;
 
@@ -65,8 +65,14 @@ struct Reactor::Impl {
   int signalPipe[2] = {-1, -1};
 
   // Work to do at the end of the current step, after every callback on the stack returned:
-  // delivering connectionLost and freeing closed transports.
-  std::vector<std::function<void()>> soon;
+  // delivering connectionLost and freeing closed transports. Most items name a descriptor and a
+  // plain function, so queueing one allocates nothing; the vectors keep their capacity.
+  struct SoonCall {
+    std::shared_ptr<FileDescriptor> target;
+    void (*fn)(FileDescriptor&) = nullptr;  // with target; neither set: just drop target
+    std::function<void()> general;
+  };
+  std::vector<SoonCall> soon, soonScratch;
   bool drainingSoon = false;
 
   // Transports, ports and connection attempts, owned by the reactor while they are open
@@ -94,6 +100,11 @@ struct ReactorAccess {
   /// Runs `fn` at the end of the current reactor step (before the next wait), outside every
   /// callback now on the stack.
   static void callSoon(Reactor& r, std::function<void()> fn);
+  /// The same for a call on a descriptor, which it keeps alive until then; allocates nothing.
+  static void callSoon(Reactor& r, std::shared_ptr<FileDescriptor> target,
+                       void (*fn)(FileDescriptor&)) {
+    r.impl_->soon.push_back({std::move(target), fn, {}});
+  }
   /// The reactor keeps `fd` alive until release().
   static void adopt(Reactor& r, std::shared_ptr<FileDescriptor> fd);
   /// Drops the reactor's ownership; the object is freed at the end of the step at the earliest.
@@ -103,7 +114,7 @@ struct ReactorAccess {
   static std::shared_ptr<T> self(T& fd) {
     return std::static_pointer_cast<T>(static_cast<FileDescriptor&>(fd).self_);
   }
-  static std::span<char> readBuffer(Reactor& r);
+  static std::span<char> readBuffer(Reactor& r) { return r.impl_->readBuffer; }
   static bool shuttingDown(const Reactor& r);
 };
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "failures.hpp"
 #include "reactor_impl.hpp"
 #include "spindle/log.hpp"
 
@@ -48,7 +49,6 @@ TcpConnection& TcpConnection::create(Reactor& reactor, int fd, Address host, Add
                                               std::move(owner));
   TcpConnection& c = *conn;
   ReactorAccess::adopt(reactor, std::move(conn));
-  reactor.addReader(c);
   return c;
 }
 
@@ -58,6 +58,20 @@ void TcpConnection::start() {
   } catch (...) {
     protocolFailed("connectionMade");
   }
+  // Watched only now: a protocol that closes or pauses in connectionMade (a fast poetry server
+  // writes and closes) costs no epoll registration at all.
+  if (state_ == State::Connected && !paused_) reactor_.addReader(*this);
+}
+
+Address TcpConnection::getHost() const {
+  if (!host_.valid() && fd_ >= 0) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      host_ = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    }
+  }
+  return host_;
 }
 
 void TcpConnection::protocolFailed(const char* callback) {
@@ -81,7 +95,7 @@ void TcpConnection::doRead() {
       if (!reactor_.isReading(*this)) return;
       if (static_cast<std::size_t>(n) < buf.size()) return;
     } else if (n == 0) {
-      closeWith(Failure(ConnectionDone()));
+      closeWith(connectionDoneFailure());
       return;
     } else if (errno == EINTR) {
       continue;
@@ -236,34 +250,47 @@ void TcpConnection::setWriteBufferWaterMarks(std::size_t high, std::size_t low) 
 void TcpConnection::loseConnection(const Failure& reason) {
   if (state_ != State::Connected) return;
   state_ = State::Disconnecting;
-  reason_ = std::make_unique<Failure>(reason);
+  setReason(reason);
   reactor_.removeReader(*this);
   // Close at the end of the step, so bytes the caller writes after this call still go out.
-  ReactorAccess::callSoon(reactor_, [self = ReactorAccess::self(*this)] {
-    if (self->state_ == State::Disconnecting && !self->out_) self->closeClean();
+  ReactorAccess::callSoon(reactor_, ReactorAccess::self(*this), [](FileDescriptor& fd) {
+    auto& self = static_cast<TcpConnection&>(fd);
+    if (self.state_ == State::Disconnecting && !self.out_) self.closeClean();
   });
 }
 
 void TcpConnection::abortConnection() {
   if (state_ == State::Closed) return;
-  closeWith(Failure(ConnectionAborted()));
+  closeWith(connectionAbortedFailure());
 }
 
 void TcpConnection::closeClean() {
-  ::shutdown(fd_, SHUT_WR);
-  closeWith(reason_ ? Failure(*reason_) : Failure(ConnectionDone()));
+  closeWith(reason_ ? *reason_ : connectionDoneFailure());
 }
 
 void TcpConnection::closeWith(const Failure& reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   reactor_.removeAll(*this);
+  getHost();  // last chance to learn it: connectionLost may ask
   ::close(fd_);
   fd_ = -1;
   out_.reset();
-  reason_ = std::make_unique<Failure>(reason);
+  setReason(reason);
   // The protocol hears about it at the end of the step, never inside the call that closed.
-  ReactorAccess::callSoon(reactor_, [self = ReactorAccess::self(*this)] { self->notifyLost(); });
+  ReactorAccess::callSoon(reactor_, ReactorAccess::self(*this),
+                          [](FileDescriptor& fd) { static_cast<TcpConnection&>(fd).notifyLost(); });
+}
+
+void TcpConnection::setReason(const Failure& reason) {
+  if (&reason == reason_) return;
+  if (&reason == &connectionDoneFailure() || &reason == &connectionAbortedFailure()) {
+    reason_ = &reason;
+    ownedReason_.reset();
+  } else {
+    ownedReason_ = std::make_unique<Failure>(reason);
+    reason_ = ownedReason_.get();
+  }
 }
 
 void TcpConnection::notifyLost() {

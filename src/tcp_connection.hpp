@@ -22,11 +22,12 @@ class ConnectionOwner {
 /// the step in which its protocol heard connectionLost. Loop thread only.
 class TcpConnection final : public FileDescriptor, public Transport {
  public:
-  /// Makes the transport for connected socket `fd` and has the reactor own and watch it.
+  /// Makes the transport for connected socket `fd` and has the reactor own it. `host` may be
+  /// empty: it is then looked up when asked for.
   static TcpConnection& create(Reactor& reactor, int fd, Address host, Address peer,
                                std::unique_ptr<Protocol> protocol,
                                std::shared_ptr<ConnectionOwner> owner);
-  /// Calls the protocol's makeConnection (connectionMade).
+  /// Calls the protocol's makeConnection (connectionMade), then starts reading.
   void start();
 
   TcpConnection(Reactor& reactor, int fd, Address host, Address peer,
@@ -48,7 +49,8 @@ class TcpConnection final : public FileDescriptor, public Transport {
   void abortConnection() override;
   bool disconnecting() const override { return state_ != State::Connected; }
   Address getPeer() const override { return peer_; }
-  Address getHost() const override { return host_; }
+  /// Accepted connections learn their local address on first use (a syscall spared per accept).
+  Address getHost() const override;
   void pauseProducing() override;
   void resumeProducing() override;
   void stopProducing() override { loseConnection(); }
@@ -80,6 +82,7 @@ class TcpConnection final : public FileDescriptor, public Transport {
   /// Sends what the kernel takes now; returns false if the connection failed (and is closing).
   bool sendNow(std::string_view data, std::size_t& sent);
   void closeClean();  // after the flush that loseConnection asked for
+  void setReason(const Failure& reason);
   void closeWith(const Failure& reason);
   void notifyLost();
   void protocolFailed(const char* callback);
@@ -91,11 +94,15 @@ class TcpConnection final : public FileDescriptor, public Transport {
   int fd_;
   State state_ = State::Connected;
   bool paused_ = false;
-  Address host_, peer_;
+  mutable Address host_;  // empty until getHost() asks, when the accepting port could not tell
+  Address peer_;
   std::unique_ptr<Protocol> protocol_;
   std::shared_ptr<ConnectionOwner> owner_;
   std::unique_ptr<WriteBuffer> out_;  // only while the kernel holds back some bytes
-  std::unique_ptr<Failure> reason_;   // why it closes: set by loseConnection(reason) or the close
+  // Why it closes (set by loseConnection(reason) or the close): one of the shared common
+  // reasons, or ownedReason_.
+  const Failure* reason_ = nullptr;
+  std::unique_ptr<Failure> ownedReason_;
   std::unique_ptr<FlowControl> flow_;
 };
 

@@ -58,6 +58,7 @@ class TcpPort final : public FileDescriptor, public ListeningPort {
     socklen_t len = sizeof ss;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
     host_ = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    wildcard_ = host_.host() == "0.0.0.0" || host_.host() == "::";
     reserve_ = openReserve();
     listening_ = true;
     factory_->doStart();
@@ -76,9 +77,10 @@ class TcpPort final : public FileDescriptor, public ListeningPort {
     reactor_.removeAll(*this);
     ::close(fd_);
     fd_ = -1;
-    ReactorAccess::callSoon(reactor_, [self = ReactorAccess::self(*this)] {
-      self->factory_->doStop();
-      ReactorAccess::release(self->reactor_, *self);
+    ReactorAccess::callSoon(reactor_, ReactorAccess::self(*this), [](FileDescriptor& fd) {
+      auto& self = static_cast<TcpPort&>(fd);
+      self.factory_->doStop();
+      ReactorAccess::release(self.reactor_, self);
     });
   }
 
@@ -122,10 +124,9 @@ class TcpPort final : public FileDescriptor, public ListeningPort {
       return;
     }
     if (!protocol->factory()) protocol->setFactory(factory_.get());
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    Address host = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    // A port bound to one address knows every connection's local address; a wildcard port
+    // leaves it to be looked up if anyone asks.
+    Address host = wildcard_ ? Address() : host_;
     // The connection keeps the factory alive as long as its protocol may use it.
     TcpConnection::create(reactor_, fd, host, peer, std::move(protocol), keeper_).start();
   }
@@ -169,6 +170,7 @@ class TcpPort final : public FileDescriptor, public ListeningPort {
   int reserve_ = -1;
   Address host_;
   bool listening_ = false;
+  bool wildcard_ = false;
   bool exhaustionLogged_ = false;
   DelayedCall backoff_;
 };

@@ -3,6 +3,7 @@
 
 #include <cassert>
 #include <string_view>
+#include <type_traits>
 
 #include "spindle/failure.hpp"
 #include "spindle/transport.hpp"
@@ -48,9 +49,15 @@ class Protocol {
 
 /// A Protocol whose factory() returns its factory's real type, so user code needs no casts:
 /// `class Poetry : public ProtocolFor<PoetryClientFactory> { ... factory().poemReceived(p); }`.
-template <class F>
-class ProtocolFor : public Protocol {
+/// `Base` lets it sit on a ready-made protocol, with that protocol's constructors:
+/// `class Chat : public ProtocolFor<ChatFactory, TimeoutMixin<LineReceiver>>`.
+template <class F, class Base = Protocol>
+class ProtocolFor : public Base {
+  static_assert(std::is_base_of_v<Protocol, Base>, "ProtocolFor's Base must be a Protocol");
+
  public:
+  using Base::Base;
+
   F& factory() const noexcept {
     assert(Protocol::factory() != nullptr && "protocol was not built by a factory");
     assert(dynamic_cast<F*>(Protocol::factory()) != nullptr && "factory of another type");

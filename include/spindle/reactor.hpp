@@ -77,9 +77,11 @@ class Reactor : public IReactorTime {
 
   // --- Running ----------------------------------------------------------------------------
 
-  /// Fires "startup", loops until stop(), then fires "shutdown" (before, during, after) and
-  /// returns. During shutdown every port stops listening and every open connection hears
-  /// connectionLost. Throws ReactorAlreadyRunning or ReactorNotRestartable when misused.
+  /// Installs the signal handlers if asked, then fires "startup" (so callWhenRunning code runs
+  /// with the handlers in place: a server may announce itself there without racing a SIGINT),
+  /// loops until stop(), then fires "shutdown" (before, during, after) and returns. During shutdown
+  /// every port stops listening and every open connection hears connectionLost. Throws
+  /// ReactorAlreadyRunning or ReactorNotRestartable when misused.
   void run(RunOptions options = {});
   /// Asks the loop to stop after the current step. Throws ReactorNotRunning when the reactor is
   /// not running or already stopping.

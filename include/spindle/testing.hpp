@@ -35,7 +35,7 @@ class StringTransport : public Transport {
   bool disconnecting() const override { return disconnecting_; }
   /// True after abortConnection.
   bool aborted() const noexcept { return aborted_; }
-  /// The reason given to the first loseConnection, if any.
+  /// The reason given to the first loseConnection (ConnectionDone for the plain one), if any.
   const std::optional<Failure>& closeReason() const noexcept { return closeReason_; }
   Address getPeer() const override { return peer_; }
   Address getHost() const override { return host_; }

@@ -9,29 +9,6 @@ namespace spindle {
 
 namespace {
 
-enum class Scan { Line, Partial, TooLong };
-
-/// Looks for the delimiter in `rest`, resuming after the bytes an earlier call already found
-/// free of it. On Line, `idx` is where the delimiter starts.
-Scan scanLine(std::string_view rest, const std::string& delimiter, std::size_t maxLength,
-              std::size_t& scanned, std::string& scannedWith, std::size_t& idx) {
-  if (delimiter.empty()) throw std::logic_error("the line delimiter is empty");
-  std::size_t from = (scanned > 0 && scannedWith == delimiter) ? std::min(scanned, rest.size()) : 0;
-  idx = rest.find(delimiter, from);
-  if (idx == std::string_view::npos) {
-    // A line of exactly maxLength may still be waiting for the rest of its delimiter.
-    if (rest.size() >= maxLength + delimiter.size()) {
-      scanned = 0;
-      return Scan::TooLong;
-    }
-    scanned = rest.size() >= delimiter.size() ? rest.size() - delimiter.size() + 1 : 0;
-    scannedWith = delimiter;
-    return Scan::Partial;
-  }
-  scanned = 0;
-  return idx > maxLength ? Scan::TooLong : Scan::Line;
-}
-
 Failure tooLong(std::string_view what, std::size_t maxLength) {
   return Failure(
       FrameTooLongError(fmt::format("{} longer than MAX_LENGTH ({} bytes)", what, maxLength)));
@@ -123,26 +100,51 @@ void FramedReceiver::stopProducing() {
 
 // --- LineReceiver ------------------------------------------------------------------------
 
+FramedReceiver::LineResult FramedReceiver::takeLine(const std::string& delimiter,
+                                                    std::size_t maxLength, LineScan& scan,
+                                                    std::string_view& line) {
+  if (delimiter.empty()) throw std::logic_error("the line delimiter is empty");
+  std::string_view rest = remaining();
+  std::size_t from =
+      (scan.clean > 0 && scan.with == delimiter) ? std::min(scan.clean, rest.size()) : 0;
+  std::size_t idx = rest.find(delimiter, from);
+  if (idx == std::string_view::npos) {
+    // A line of exactly maxLength may still be waiting for the rest of its delimiter.
+    if (rest.size() < maxLength + delimiter.size()) {
+      scan.clean = rest.size() >= delimiter.size() ? rest.size() - delimiter.size() + 1 : 0;
+      scan.with = delimiter;
+      return LineResult::Partial;
+    }
+    idx = rest.size();  // too long: hand over everything
+  }
+  scan.clean = 0;
+  if (idx > maxLength) {
+    advance(rest.size());
+    line = rest;
+    return LineResult::TooLong;
+  }
+  advance(idx + delimiter.size());
+  line = rest.substr(0, idx);
+  return LineResult::Line;
+}
+
 void LineReceiver::parseFrames() {
-  while (!deliveryStopped()) {
-    std::string_view rest = remaining();
-    if (rest.empty()) return;
+  while (!deliveryStopped() && !remaining().empty()) {
     if (!lineMode_) {
-      advance(rest.size());
-      rawDataReceived(rest);
+      std::string_view raw = remaining();
+      advance(raw.size());
+      rawDataReceived(raw);
       continue;
     }
-    std::size_t idx;
-    switch (scanLine(rest, delimiter, MAX_LENGTH, scannedNoDelimiter_, scannedWith_, idx)) {
-      case Scan::Partial:
+    std::string_view line;
+    switch (takeLine(delimiter, MAX_LENGTH, scan_, line)) {
+      case LineResult::Partial:
         return;
-      case Scan::TooLong:
-        advance(rest.size());
-        lineLengthExceeded(rest);
+      case LineResult::TooLong:
+        lineLengthExceeded(line);
         return;
-      case Scan::Line:
-        advance(idx + delimiter.size());
-        lineReceived(rest.substr(0, idx));
+      case LineResult::Line:
+        lineReceived(line);
         break;
     }
   }
@@ -162,36 +164,33 @@ void LineReceiver::sendLine(std::string_view line) {
 
 void LineReceiver::setRawMode() {
   lineMode_ = false;
-  scannedNoDelimiter_ = 0;
+  scan_.clean = 0;
 }
 
 void LineReceiver::setLineMode(std::string_view extra) {
   lineMode_ = true;
-  scannedNoDelimiter_ = 0;
+  scan_.clean = 0;
   if (!extra.empty()) dataReceived(extra);
 }
 
 std::string LineReceiver::clearLineBuffer() {
-  scannedNoDelimiter_ = 0;
+  scan_.clean = 0;
   return takeBuffered();
 }
 
 // --- LineOnlyReceiver --------------------------------------------------------------------
 
 void LineOnlyReceiver::parseFrames() {
+  std::string_view line;
   while (!deliveryStopped()) {
-    std::string_view rest = remaining();
-    std::size_t idx;
-    switch (scanLine(rest, delimiter, MAX_LENGTH, scannedNoDelimiter_, scannedWith_, idx)) {
-      case Scan::Partial:
+    switch (takeLine(delimiter, MAX_LENGTH, scan_, line)) {
+      case LineResult::Partial:
         return;
-      case Scan::TooLong:
-        advance(rest.size());
-        lineLengthExceeded(rest);
+      case LineResult::TooLong:
+        lineLengthExceeded(line);
         return;
-      case Scan::Line:
-        advance(idx + delimiter.size());
-        lineReceived(rest.substr(0, idx));
+      case LineResult::Line:
+        lineReceived(line);
         break;
     }
   }

@@ -43,6 +43,18 @@ class FramedReceiver : public Protocol {
   /// Drops everything not yet consumed, for a receiver that gave up on its peer.
   void discardBuffered() noexcept;
 
+  /// Where a line search left off: the first `clean` bytes of remaining() hold no delimiter
+  /// (`with`), so a long line arriving in small pieces is scanned once, not once per piece.
+  struct LineScan {
+    std::size_t clean = 0;
+    std::string with;
+  };
+  enum class LineResult { Line, Partial, TooLong };
+  /// Takes the next line from remaining(): on Line, `line` is it (without the delimiter); on
+  /// TooLong (longer than maxLength), `line` is everything buffered; both are consumed.
+  LineResult takeLine(const std::string& delimiter, std::size_t maxLength, LineScan& scan,
+                      std::string_view& line);
+
  private:
   void run(std::string_view view);
 
@@ -85,10 +97,7 @@ class LineReceiver : public FramedReceiver {
 
  private:
   bool lineMode_ = true;
-  // The first scannedNoDelimiter_ bytes of remaining() hold no delimiter (for scannedWith_), so a
-  // long line arriving in small pieces is scanned once, not once per piece.
-  std::size_t scannedNoDelimiter_ = 0;
-  std::string scannedWith_;
+  LineScan scan_;
 };
 
 /// A leaner line splitter with no raw mode (Twisted's LineOnlyReceiver). Unlike Twisted's, it
@@ -107,8 +116,7 @@ class LineOnlyReceiver : public FramedReceiver {
   void parseFrames() override;
 
  private:
-  std::size_t scannedNoDelimiter_ = 0;
-  std::string scannedWith_;
+  LineScan scan_;
 };
 
 /// Netstrings, `LEN:DATA,` (Twisted's NetstringReceiver). A malformed netstring — a length that

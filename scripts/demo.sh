@@ -38,7 +38,7 @@ if ((${#poems[@]} == 0)); then
   exit 1
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/spindle-demo.XXXXXX")
+work=$(mktemp -d -t spindle-demo.XXXXXX)
 pids=()
 cleanup() {
   local pid

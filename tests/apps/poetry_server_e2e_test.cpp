@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "child_process.hpp"
+#include "poetry_processes.hpp"
 
 namespace {
 

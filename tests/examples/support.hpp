@@ -1,9 +1,7 @@
-// Helpers for the examples' end-to-end tests: child processes whose stdout and stderr are read
-// with poll() against deadlines, and raw loopback TCP peers. No helper sleeps: every wait is on
-// an event (a byte, an EOF, an exit) and bounded by a timeout.
+// Helpers for the examples' end-to-end tests: servers and clients run as child processes (on the
+// shared spindle::test::Child, read with poll() against deadlines), and raw loopback TCP peers.
+// No helper sleeps: every wait is on an event (a byte, an EOF, an exit) and bounded by a timeout.
 #pragma once
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
@@ -11,61 +9,30 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "support/child_process.hpp"
 
 namespace examples_test {
 
 using namespace std::chrono_literals;
-using Millis = std::chrono::milliseconds;
-
-/// How long any single wait may take before the test gives up on it.
-inline constexpr Millis kWait = 5000ms;
-
-/// A running program; stdin is /dev/null, stdout and stderr are collected while waiting on it.
-/// The destructor kills (SIGKILL) and reaps it if it is still running.
-class Child {
- public:
-  /// Starts argv[0] (a path); throws std::runtime_error when it cannot.
-  explicit Child(std::vector<std::string> argv);
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  /// Collects output until `done()` holds, the process has exited with its pipes drained, or
-  /// `timeout` passes. Returns done().
-  bool waitUntil(const std::function<bool()>& done, Millis timeout = kWait);
-  bool waitForStdout(std::string_view needle, Millis timeout = kWait);
-  bool waitForStderr(std::string_view needle, Millis timeout = kWait);
-  /// Waits for exit, collecting all output: the exit status (128 + signal when killed), or
-  /// nullopt if still running after `timeout`.
-  std::optional<int> wait(Millis timeout = kWait);
-
-  void signal(int sig);
-  bool exited() const noexcept { return status_.has_value(); }
-  const std::string& out() const noexcept { return out_; }
-  const std::string& err() const noexcept { return err_; }
-
- private:
-  void pump(std::chrono::steady_clock::time_point until);
-  void reap();
-
-  pid_t pid_ = -1;
-  int outFd_ = -1, errFd_ = -1, pidFd_ = -1;
-  std::string out_, err_;
-  std::optional<int> status_;
-};
+using spindle::test::Child;
+using spindle::test::closedPort;
+using spindle::test::ipv6LoopbackAvailable;
+using spindle::test::kWait;
+using spindle::test::Millis;
+using spindle::test::readFile;
 
 /// A server child and the port from its "... on port N." line. When it goes out of scope a
 /// server still running is stopped with SIGTERM and must exit 0 (the sanitizers' leak check
 /// runs then); whatever the child wrote must hold no sanitizer report.
-struct Server {
+struct Server : spindle::test::ServerChild {
   Server() = default;
+  explicit Server(spindle::test::ServerChild&& started) : ServerChild(std::move(started)) {}
   Server(Server&&) = default;
   Server& operator=(Server&&) = default;
   ~Server();
-
-  std::unique_ptr<Child> child;
-  int port = 0;
 };
 
 /// Starts `bin` with `args` and waits for the line ending "on port N."; fails the current test
@@ -130,12 +97,5 @@ class RawListener {
   int fd_ = -1;
   int port_ = 0;
 };
-
-/// A port on 127.0.0.1 nothing listens on (bound to learn a free port, then closed).
-int closedPort();
-/// True if this host can bind to ::1.
-bool ipv6LoopbackAvailable();
-/// The contents of a file (throws std::runtime_error when unreadable).
-std::string readFile(const std::string& path);
 
 }  // namespace examples_test

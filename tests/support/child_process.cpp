@@ -1,4 +1,4 @@
-#include "child_process.hpp"
+#include "support/child_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -11,18 +11,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
 extern char** environ;
 
-namespace poetry_test {
+namespace spindle::test {
 
 namespace {
 
@@ -33,7 +34,7 @@ void closeFd(int& fd) {
   fd = -1;
 }
 
-// Reads what `fd` has now into `into`; closes it at EOF.
+// Reads what `fd` holds now into `into`; closes it at EOF.
 void drain(int& fd, std::string& into) {
   char buf[65536];
   while (fd >= 0) {
@@ -42,9 +43,7 @@ void drain(int& fd, std::string& into) {
       into.append(buf, static_cast<std::size_t>(n));
     } else if (n == 0) {
       closeFd(fd);
-    } else if (errno == EINTR) {
-      continue;
-    } else {
+    } else if (errno != EINTR) {
       if (errno != EAGAIN) closeFd(fd);
       return;
     }
@@ -53,12 +52,14 @@ void drain(int& fd, std::string& into) {
 
 }  // namespace
 
+// --- Child ------------------------------------------------------------------------------------
+
 Child::Child(std::vector<std::string> argv) {
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  if (::pipe2(out, O_CLOEXEC) != 0) throwErrno("pipe2");
   if (::pipe2(err, O_CLOEXEC) != 0) {
     ::close(out[0]), ::close(out[1]);
-    throw std::runtime_error("pipe2 failed");
+    throwErrno("pipe2");
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -79,7 +80,7 @@ Child::Child(std::vector<std::string> argv) {
   }
   ::fcntl(outFd_, F_SETFL, O_NONBLOCK);
   ::fcntl(errFd_, F_SETFL, O_NONBLOCK);
-  // A pidfd becomes readable when the process exits, so exit can be polled with the pipes.
+  // A pidfd turns readable when the process exits, so exit is polled along with the pipes.
   pidFd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
 }
 
@@ -99,25 +100,21 @@ void Child::signal(int sig) {
 
 void Child::reap() {
   int st = 0;
-  pid_t r = ::waitpid(pid_, &st, WNOHANG);
-  if (r != pid_) return;
+  if (::waitpid(pid_, &st, WNOHANG) != pid_) return;
   status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   closeFd(pidFd_);
 }
 
 void Child::pump(SteadyClock::time_point until) {
   pollfd fds[3];
-  int n = 0;
+  nfds_t n = 0;
   for (int fd : {outFd_, errFd_, pidFd_}) {
     if (fd >= 0) fds[n++] = {fd, POLLIN, 0};
   }
-  auto left = std::chrono::duration_cast<Millis>(until - SteadyClock::now()).count();
-  if (left < 0) left = 0;
-  // Without a pidfd (old kernels), look at waitpid at least every 10 ms.
-  if (pidFd_ < 0 && !status_) left = std::min<long long>(left, 10);
-  if (n > 0) {
-    ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(left));
-  }
+  int left = millisUntil(until);
+  // Without a pidfd (kernels before 5.3), look at waitpid at least every 10 ms.
+  if (pidFd_ < 0 && !status_) left = std::min(left, 10);
+  if (n > 0) ::poll(fds, n, left);
   drain(outFd_, out_);
   drain(errFd_, err_);
   if (!status_) reap();
@@ -137,44 +134,61 @@ bool Child::waitForStdout(std::string_view needle, Millis timeout) {
   return waitUntil([&] { return out_.find(needle) != std::string::npos; }, timeout);
 }
 
+bool Child::waitForStderr(std::string_view needle, Millis timeout) {
+  return waitUntil([&] { return err_.find(needle) != std::string::npos; }, timeout);
+}
+
 std::optional<int> Child::wait(Millis timeout) {
   waitUntil([&] { return status_ && outFd_ < 0 && errFd_ < 0; }, timeout);
   if (status_ && (outFd_ >= 0 || errFd_ >= 0)) {
-    // Exited, but something else still holds its pipes open: keep what arrived.
+    // Exited, but something else (a grandchild) still holds its pipes open: keep what arrived.
     drain(outFd_, out_), drain(errFd_, err_);
   }
   return status_;
 }
 
-Server startServer(std::vector<std::string> args) {
-  args.insert(args.begin(), POETRY_SERVER_BIN);
-  Server server;
+// --- Running programs -------------------------------------------------------------------------
+
+ServerChild spawnServer(const std::string& bin, std::vector<std::string> args) {
+  args.insert(args.begin(), bin);
+  ServerChild server;
   server.child = std::make_unique<Child>(std::move(args));
-  const std::string marker = " on port ";
-  bool up = server.child->waitUntil(
-      [&] {
-        const auto& out = server.child->out();
-        auto at = out.find(marker);
-        return at != std::string::npos && out.find(".\n", at) != std::string::npos;
-      },
-      5000ms);
-  EXPECT_TRUE(up) << "poetry-server did not start; stdout: " << server.child->out()
+  // The first complete line ending "on port N." (a path printed before it may hold anything).
+  auto port = [&]() -> int {
+    const std::string& out = server.child->out();
+    auto end = out.find('\n');
+    if (end == std::string::npos || end == 0 || out[end - 1] != '.') return 0;
+    auto at = out.rfind(" on port ", end);
+    if (at == std::string::npos) return 0;
+    return std::atoi(out.c_str() + at + 9);
+  };
+  bool up = server.child->waitUntil([&] { return port() > 0; });
+  EXPECT_TRUE(up) << bin << " did not announce its port; stdout: " << server.child->out()
                   << "\nstderr: " << server.child->err();
-  if (up) {
-    const auto& out = server.child->out();
-    server.port = std::atoi(out.c_str() + out.find(marker) + marker.size());
-  }
+  server.port = port();
   return server;
 }
 
-std::unique_ptr<Child> runClient(std::vector<std::string> args, Millis timeout) {
-  args.insert(args.begin(), GET_POETRY_BIN);
+std::unique_ptr<Child> runToExit(const std::string& bin, std::vector<std::string> args,
+                                 Millis timeout) {
+  args.insert(args.begin(), bin);
   auto child = std::make_unique<Child>(std::move(args));
   EXPECT_TRUE(child->wait(timeout).has_value())
-      << "get-poetry still running after " << timeout.count() << " ms; stdout so far:\n"
+      << bin << " still running after " << timeout.count() << " ms; stdout so far:\n"
       << child->out();
   return child;
 }
+
+int millisUntil(SteadyClock::time_point until) {
+  auto left = std::chrono::duration_cast<Millis>(until - SteadyClock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+}
+
+void throwErrno(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+// --- Odds and ends ----------------------------------------------------------------------------
 
 int closedPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -208,26 +222,4 @@ std::string readFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::string poemPath(std::string_view name) {
-  return std::string(POETRY_DIR) + "/" + std::string(name);
-}
-
-std::vector<std::string> linesWith(const std::string& text, std::string_view needle) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.find(needle) != std::string::npos) lines.push_back(line);
-  }
-  return lines;
-}
-
-std::size_t utf8Length(std::string_view text) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < text.size(); ++n) {
-    auto c = static_cast<unsigned char>(text[i]);
-    i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  }
-  return n;
-}
-
-}  // namespace poetry_test
+}  // namespace spindle::test

@@ -265,7 +265,7 @@ void TcpConnection::abortConnection() {
 }
 
 void TcpConnection::closeClean() {
-  closeWith(reason_ ? *reason_ : connectionDoneFailure());
+  closeWith(reason() ? *reason() : connectionDoneFailure());
 }
 
 void TcpConnection::closeWith(const Failure& reason) {
@@ -283,14 +283,31 @@ void TcpConnection::closeWith(const Failure& reason) {
 }
 
 void TcpConnection::setReason(const Failure& reason) {
-  if (&reason == reason_) return;
-  if (&reason == &connectionDoneFailure() || &reason == &connectionAbortedFailure()) {
-    reason_ = &reason;
-    ownedReason_.reset();
+  if (&reason == this->reason()) return;
+  if (&reason == &connectionDoneFailure()) {
+    reason_ = Reason::Done;
+  } else if (&reason == &connectionAbortedFailure()) {
+    reason_ = Reason::Aborted;
   } else {
     ownedReason_ = std::make_unique<Failure>(reason);
-    reason_ = ownedReason_.get();
+    reason_ = Reason::Owned;
+    return;
   }
+  ownedReason_.reset();
+}
+
+const Failure* TcpConnection::reason() const noexcept {
+  switch (reason_) {
+    case Reason::Done:
+      return &connectionDoneFailure();
+    case Reason::Aborted:
+      return &connectionAbortedFailure();
+    case Reason::Owned:
+      return ownedReason_.get();
+    case Reason::None:
+      break;
+  }
+  return nullptr;
 }
 
 void TcpConnection::notifyLost() {
@@ -306,14 +323,14 @@ void TcpConnection::notifyLost() {
     }
   }
   try {
-    protocol_->connectionLost(*reason_);
+    protocol_->connectionLost(*reason());
   } catch (...) {
     log::err("Unhandled error in connectionLost of the protocol for {}: {}", peer_,
              Failure(std::current_exception()).toString());
   }
   if (owner_) {
     try {
-      owner_->connectionLost(*reason_);
+      owner_->connectionLost(*reason());
     } catch (...) {
       log::err("Unhandled error after connection to {} was lost: {}", peer_,
                Failure(std::current_exception()).toString());

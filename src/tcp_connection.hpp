@@ -1,6 +1,7 @@
 // Internal: TcpConnection, the transport of one connected TCP socket (both client and server).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "spindle/protocol.hpp"
@@ -83,6 +84,7 @@ class TcpConnection final : public FileDescriptor, public Transport {
   bool sendNow(std::string_view data, std::size_t& sent);
   void closeClean();  // after the flush that loseConnection asked for
   void setReason(const Failure& reason);
+  const Failure* reason() const noexcept;
   void closeWith(const Failure& reason);
   void notifyLost();
   void protocolFailed(const char* callback);
@@ -94,15 +96,15 @@ class TcpConnection final : public FileDescriptor, public Transport {
   int fd_;
   State state_ = State::Connected;
   bool paused_ = false;
+  // Why it closes (set by loseConnection(reason) or the close); kept in the padding here.
+  enum class Reason : std::uint8_t { None, Done, Aborted, Owned };
+  Reason reason_ = Reason::None;
   mutable Address host_;  // empty until getHost() asks, when the accepting port could not tell
   Address peer_;
   std::unique_ptr<Protocol> protocol_;
   std::shared_ptr<ConnectionOwner> owner_;
-  std::unique_ptr<WriteBuffer> out_;  // only while the kernel holds back some bytes
-  // Why it closes (set by loseConnection(reason) or the close): one of the shared common
-  // reasons, or ownedReason_.
-  const Failure* reason_ = nullptr;
-  std::unique_ptr<Failure> ownedReason_;
+  std::unique_ptr<WriteBuffer> out_;      // only while the kernel holds back some bytes
+  std::unique_ptr<Failure> ownedReason_;  // a reason that is not one of the shared ones
   std::unique_ptr<FlowControl> flow_;
 };
 

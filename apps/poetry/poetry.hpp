@@ -54,8 +54,14 @@ struct ServeOptions {
 
 /// Sends one poem to one client on its own schedule, then closes with loseConnection().
 /// Timed with an IReactorTime so tests can drive it with testing::Clock.
-class SlowPoetryProtocol : public spindle::Protocol {
+///
+/// It is its transport's producer, so a client that reads slowly costs bounded memory: with
+/// delay 0 the poem goes out in chunks of kChunk while the transport takes them, pausing at its
+/// high water mark; with a delay, the schedule stops while paused and picks up on resume.
+class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
  public:
+  static constexpr std::size_t kChunk = 64 * 1024;
+
   SlowPoetryProtocol(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
                      ServeOptions options);
   void connectionMade() override;
@@ -64,6 +70,11 @@ class SlowPoetryProtocol : public spindle::Protocol {
   /// How many bytes of the poem were written so far.
   std::size_t sent() const noexcept { return offset_; }
 
+  // Producer: the transport tells us when its buffer is too full and when it drained.
+  void pauseProducing() override;
+  void resumeProducing() override;
+  void stopProducing() override {}
+
  private:
   void sendNext();
 
@@ -71,6 +82,7 @@ class SlowPoetryProtocol : public spindle::Protocol {
   std::shared_ptr<const std::string> poem_;
   ServeOptions options_;
   std::size_t offset_ = 0;
+  bool paused_ = false;
   spindle::DelayedCall next_;
 };
 

@@ -11,24 +11,45 @@ SlowPoetryProtocol::SlowPoetryProtocol(spindle::IReactorTime& time,
     : time_(time), poem_(std::move(poem)), options_(options) {}
 
 void SlowPoetryProtocol::connectionMade() {
+  transport->registerProducer(*this, true);
   sendNext();
 }
 
 void SlowPoetryProtocol::sendNext() {
-  if (!connected) return;
   const std::string& poem = *poem_;
-  std::size_t n = poem.size() - offset_;
-  if (options_.delay > 0) n = std::min(n, std::max<std::size_t>(options_.numBytes, 1));
-  if (n > 0) {
+  // Fast mode writes chunk after chunk until the transport pauses us or the poem is out; slow
+  // mode writes one piece per tick.
+  while (connected && !paused_ && offset_ < poem.size()) {
+    std::size_t n = poem.size() - offset_;
+    n = options_.delay > 0 ? std::min(n, std::max<std::size_t>(options_.numBytes, 1))
+                           : std::min(n, kChunk);
     transport->write(std::string_view(poem).substr(offset_, n));
     offset_ += n;
-    if (!connected) return;  // the write found the connection gone
+    if (options_.delay > 0) break;
   }
+  if (!connected) return;  // a write found the connection gone
   if (offset_ >= poem.size()) {
+    transport->unregisterProducer();
     transport->loseConnection();
     return;
   }
-  next_ = time_.callLater(options_.delay, [this] { sendNext(); });
+  if (options_.delay > 0 && !paused_)
+    next_ = time_.callLater(options_.delay, [this] { sendNext(); });
+}
+
+void SlowPoetryProtocol::pauseProducing() {
+  paused_ = true;
+  if (next_.active()) next_.cancel();
+}
+
+void SlowPoetryProtocol::resumeProducing() {
+  if (!paused_) return;
+  paused_ = false;
+  if (options_.delay > 0) {
+    if (!next_.active()) next_ = time_.callLater(options_.delay, [this] { sendNext(); });
+  } else {
+    sendNext();
+  }
 }
 
 void SlowPoetryProtocol::connectionLost(const spindle::Failure&) {

@@ -1,5 +1,7 @@
 // The slow poetry server's protocol, driven by a string transport and a fake clock.
 #include <gtest/gtest.h>
+
+#include <cstdint>
 #include <spindle/testing.hpp>
 
 #include "poetry.hpp"
@@ -97,3 +99,52 @@ TEST_F(PoetryServerProtocol, FactoryBuildsProtocolsAndReportsPeers) {
 }
 
 }  // namespace
+
+namespace {
+
+/// A transport whose buffer "fills" after `limit` bytes: it pauses its producer then, as a TCP
+/// transport does at its high water mark.
+struct FillingTransport : spindle::testing::StringTransport {
+  std::size_t limit;
+  explicit FillingTransport(std::size_t l) : limit(l) {}
+  void write(std::string_view data) override {
+    StringTransport::write(data);
+    if (value().size() >= limit && producer()) producer()->pauseProducing();
+  }
+};
+
+}  // namespace
+
+TEST(SlowPoetryProtocolProducer, FastModeStopsWritingWhilePausedAndFinishesOnResume) {
+  spindle::testing::Clock clock;
+  auto poem = std::make_shared<const std::string>(std::string(1 << 20, 'p'));
+  poetry::SlowPoetryProtocol p(clock, poem, {0.0, 10});
+  FillingTransport t(3 * poetry::SlowPoetryProtocol::kChunk);
+  p.makeConnection(t);
+  ASSERT_EQ(t.producer(), &p);
+  EXPECT_EQ(t.value().size(), 3 * poetry::SlowPoetryProtocol::kChunk) << "paused at the mark";
+  EXPECT_FALSE(t.disconnecting());
+  t.limit = SIZE_MAX;
+  p.resumeProducing();
+  EXPECT_EQ(t.value(), *poem);
+  EXPECT_TRUE(t.disconnecting());
+  EXPECT_EQ(t.producer(), nullptr) << "unregistered once the poem is out";
+}
+
+TEST(SlowPoetryProtocolProducer, SlowModeHoldsItsScheduleWhilePaused) {
+  spindle::testing::Clock clock;
+  auto poem = std::make_shared<const std::string>("abcdefghij");
+  poetry::SlowPoetryProtocol p(clock, poem, {1.0, 2});
+  spindle::testing::StringTransport t;
+  p.makeConnection(t);
+  EXPECT_EQ(t.value(), "ab");
+  p.pauseProducing();
+  clock.advance(5);
+  EXPECT_EQ(t.value(), "ab");
+  p.resumeProducing();
+  clock.advance(1);
+  EXPECT_EQ(t.value(), "abcd");
+  clock.pump({1, 1, 1});
+  EXPECT_EQ(t.value(), "abcdefghij");
+  EXPECT_TRUE(t.disconnecting());
+}

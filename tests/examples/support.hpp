@@ -73,6 +73,7 @@ class Peer {
 
   const std::string& received() const noexcept { return in_; }
   bool eof() const noexcept { return eof_; }
+  int fd() const noexcept { return fd_; }
 
  private:
   Peer() = default;

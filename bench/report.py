@@ -8,6 +8,7 @@ better) on a log scale, one bar per peer.
 import datetime
 import math
 import os
+from pathlib import Path
 import platform
 import statistics
 import subprocess
@@ -185,7 +186,16 @@ def machine_info(build):
     dirty = " (dirty)" if git("status", "--porcelain") else ""
     return dict(date=datetime.datetime.now().isoformat(timespec="seconds"),
                 commit=git("rev-parse", "--short", "HEAD") + dirty, kernel=platform.release(),
-                cpu=f"{cpu} × {os.cpu_count()}", build=str(build))
+                cpu=f"{cpu} × {os.cpu_count()}", build=_relative(build))
+
+
+def _relative(path):
+    """The build directory as the report shows it: relative to the repository when inside it,
+    so a committed report names no path of the machine it ran on."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(__file__).resolve().parent.parent))
+    except ValueError:
+        return Path(path).name
 
 
 # --- Targets (issue 3) -------------------------------------------------------------------

@@ -136,16 +136,10 @@ void LineReceiver::parseFrames() {
       rawDataReceived(raw);
       continue;
     }
-    std::string_view line;
-    switch (takeLine(delimiter, MAX_LENGTH, scan_, line)) {
-      case LineResult::Partial:
-        return;
-      case LineResult::TooLong:
-        lineLengthExceeded(line);
-        return;
-      case LineResult::Line:
-        lineReceived(line);
-        break;
+    if (!deliverLine(
+            delimiter, MAX_LENGTH, scan_, [this](std::string_view l) { lineReceived(l); },
+            [this](std::string_view l) { lineLengthExceeded(l); })) {
+      return;
     }
   }
 }
@@ -181,18 +175,10 @@ std::string LineReceiver::clearLineBuffer() {
 // --- LineOnlyReceiver --------------------------------------------------------------------
 
 void LineOnlyReceiver::parseFrames() {
-  std::string_view line;
-  while (!deliveryStopped()) {
-    switch (takeLine(delimiter, MAX_LENGTH, scan_, line)) {
-      case LineResult::Partial:
-        return;
-      case LineResult::TooLong:
-        lineLengthExceeded(line);
-        return;
-      case LineResult::Line:
-        lineReceived(line);
-        break;
-    }
+  while (!deliveryStopped() &&
+         deliverLine(
+             delimiter, MAX_LENGTH, scan_, [this](std::string_view l) { lineReceived(l); },
+             [this](std::string_view l) { lineLengthExceeded(l); })) {
   }
 }
 

@@ -54,6 +54,24 @@ class FramedReceiver : public Protocol {
   /// TooLong (longer than maxLength), `line` is everything buffered; both are consumed.
   LineResult takeLine(const std::string& delimiter, std::size_t maxLength, LineScan& scan,
                       std::string_view& line);
+  /// takeLine, handing a line to `onLine` or an overlong one to `onTooLong`; true while more
+  /// lines may follow.
+  template <class OnLine, class OnTooLong>
+  bool deliverLine(const std::string& delimiter, std::size_t maxLength, LineScan& scan,
+                   OnLine onLine, OnTooLong onTooLong) {
+    std::string_view line;
+    switch (takeLine(delimiter, maxLength, scan, line)) {
+      case LineResult::Line:
+        onLine(line);
+        return true;
+      case LineResult::TooLong:
+        onTooLong(line);
+        return false;
+      case LineResult::Partial:
+        break;
+    }
+    return false;
+  }
 
  private:
   void run(std::string_view view);

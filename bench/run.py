@@ -267,13 +267,12 @@ class Bench:
             path.write_bytes(make_poem(size))
         return path
 
-    def poetry(self):
-        load = self.need("poetry-load")
-        secs = self.mode["poetry_seconds"]
+    def poetry_rows(self, mode_key):
+        """Yields (poem, started servers, size, conns) for each row of the mode's `mode_key`
+        list. The servers for one poem size start once, serve that size's rows, and stop."""
         servers = self.poetry_servers()
-        rows = []
         by_size = {}
-        for size, conns in self.mode["poetry"]:
+        for size, conns in self.mode[mode_key]:
             by_size.setdefault(size, []).append(conns)
         for size, conn_list in by_size.items():
             poem = self.poem_file(size)
@@ -281,28 +280,35 @@ class Bench:
                 servers, lambda n: ["--port", 0, "--iface", HOST, "--delay", 0, poem], SERVING)
             try:
                 for conns in conn_list:
-                    row = report.Row(f"{report.size(size)} × {conns}")
-                    # A round of 4 MiB × 1000 moves 4 GiB (seconds each): fewer rounds there.
-                    rounds = min(self.rounds(), 3) if size * conns >= 1 << 30 else None
-                    for _, name in self.interleaved(started, row, rounds):
-                        s = started[name]
-
-                        def one():
-                            self.note_server_death(s)
-                            argv = [load, HOST, s.port, conns, 1_000_000, size, "--seconds", secs,
-                                    "--server-pid", s.pid, "--round-timeout",
-                                    5 if self.mode_name != "full" else 30]
-                            if self.smoke:
-                                argv += ["--verify", poem]
-                            res = self.r.run(argv, timeout=secs + 60)
-                            poems = res["poems"]
-                            return dict(value=res["poems_per_s"], second=res["mib_per_s"],
-                                        cpu=res["server_cpu_s"] / poems * 1e6 if poems else None)
-                        row.add(name, self.attempt(f"poetry {row.label} {name}", one))
-                    rows.append(row)
-                    print(f"  poetry {row.label}: {row.summary()}", flush=True)
+                    yield poem, started, size, conns
             finally:
                 self.stop_servers(started)
+
+    def poetry(self):
+        load = self.need("poetry-load")
+        secs = self.mode["poetry_seconds"]
+        rows = []
+        for poem, started, size, conns in self.poetry_rows("poetry"):
+            row = report.Row(f"{report.size(size)} × {conns}")
+            # A round of 4 MiB × 1000 moves 4 GiB (seconds each): fewer rounds there.
+            rounds = min(self.rounds(), 3) if size * conns >= 1 << 30 else None
+            for _, name in self.interleaved(started, row, rounds):
+                s = started[name]
+
+                def one():
+                    self.note_server_death(s)
+                    argv = [load, HOST, s.port, conns, 1_000_000, size, "--seconds", secs,
+                            "--server-pid", s.pid, "--round-timeout",
+                            5 if self.mode_name != "full" else 30]
+                    if self.smoke:
+                        argv += ["--verify", poem]
+                    res = self.r.run(argv, timeout=secs + 60)
+                    poems = res["poems"]
+                    return dict(value=res["poems_per_s"], second=res["mib_per_s"],
+                                cpu=res["server_cpu_s"] / poems * 1e6 if poems else None)
+                row.add(name, self.attempt(f"poetry {row.label} {name}", one))
+            rows.append(row)
+            print(f"  poetry {row.label}: {row.summary()}", flush=True)
         return report.Section(
             "poetry", "Poetry fan-in (common load generator poetry-load)", rows,
             value_unit="poems/s", second_unit="MiB/s", cpu_unit="µs/poem",
@@ -314,41 +320,30 @@ class Bench:
     def get_poetry(self):
         client = self.need("get-poetry")
         secs = self.mode["poetry_seconds"]
-        servers = self.poetry_servers()
         rows = []
-        by_size = {}
-        for size, conns in self.mode["get_poetry"]:
-            by_size.setdefault(size, []).append(conns)
-        for size, conn_list in by_size.items():
-            poem = self.poem_file(size)
-            started = self.start_servers(
-                servers, lambda n: ["--port", 0, "--iface", HOST, "--delay", 0, poem], SERVING)
-            try:
-                for conns in conn_list:
-                    row = report.Row(f"{report.size(size)} × {conns}")
-                    for _, name in self.interleaved(started, row):
-                        s = started[name]
+        for poem, started, size, conns in self.poetry_rows("get_poetry"):
+            row = report.Row(f"{report.size(size)} × {conns}")
+            for _, name in self.interleaved(started, row):
+                s = started[name]
 
-                        def one():
-                            # Whole get-poetry runs, back to back, for the time budget (at
-                            # least one, at most 1000): poems over their summed wall time.
-                            self.note_server_death(s)
-                            argv = [client, "--timeout", 20] + [f"{HOST}:{s.port}"] * conns
-                            poems, wall = 0, 0.0
-                            for _ in range(1000):
-                                res = self.r.run(argv, timeout=40, check=False)
-                                if f"Got {conns} poems in" not in res["_stdout"]:
-                                    tail = res["_stdout"].strip().splitlines()[-1:]
-                                    raise BenchError(f"get-poetry did not get every poem: {tail}")
-                                poems, wall = poems + conns, wall + res["_wall"]
-                                if wall >= secs:
-                                    break
-                            return dict(value=poems / wall)
-                        row.add(name, self.attempt(f"get-poetry {row.label} {name}", one))
-                    rows.append(row)
-                    print(f"  get-poetry {row.label}: {row.summary()}", flush=True)
-            finally:
-                self.stop_servers(started)
+                def one():
+                    # Whole get-poetry runs, back to back, for the time budget (at
+                    # least one, at most 1000): poems over their summed wall time.
+                    self.note_server_death(s)
+                    argv = [client, "--timeout", 20] + [f"{HOST}:{s.port}"] * conns
+                    poems, wall = 0, 0.0
+                    for _ in range(1000):
+                        res = self.r.run(argv, timeout=40, check=False)
+                        if f"Got {conns} poems in" not in res["_stdout"]:
+                            tail = res["_stdout"].strip().splitlines()[-1:]
+                            raise BenchError(f"get-poetry did not get every poem: {tail}")
+                        poems, wall = poems + conns, wall + res["_wall"]
+                        if wall >= secs:
+                            break
+                    return dict(value=poems / wall)
+                row.add(name, self.attempt(f"get-poetry {row.label} {name}", one))
+            rows.append(row)
+            print(f"  get-poetry {row.label}: {row.summary()}", flush=True)
         return report.Section(
             "get_poetry", "Poetry fan-in with spindle's get-poetry as the client", rows,
             value_unit="poems/s",

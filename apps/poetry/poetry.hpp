@@ -15,6 +15,8 @@
 
 #include <spindle/spindle.hpp>
 
+#include "idle_watch.hpp"
+
 namespace poetry {
 
 // --- Addresses and text ------------------------------------------------------------------------
@@ -46,10 +48,12 @@ std::string formatElapsed(std::chrono::duration<double> elapsed);
 // --- The slow poetry server -------------------------------------------------------------------
 
 /// How a server sends its poem: `numBytes` bytes every `delay` seconds (the first at once);
-/// delay 0 sends the whole poem at once.
+/// delay 0 sends the whole poem at once. A client that takes none of its poem for `idleTimeout`
+/// seconds is dropped; nullopt never drops one.
 struct ServeOptions {
   double delay = 0.7;
   std::size_t numBytes = 10;
+  std::optional<double> idleTimeout = std::nullopt;
 };
 
 /// Sends one poem to one client on its own schedule, then closes with loseConnection().
@@ -58,6 +62,12 @@ struct ServeOptions {
 /// It is its transport's producer, so a client that reads slowly costs bounded memory: with
 /// delay 0 the poem goes out in chunks of kChunk while the transport takes them, pausing at its
 /// high water mark; with a delay, the schedule stops while paused and picks up on resume.
+///
+/// With an idle timeout, a client counts as idle while bytes wait in the transport's buffer and
+/// none of them leaves it (the kernel takes none: the client does not read). An IdleWatch looks
+/// at `sent() - bufferedSize()` a few times per timeout; a resume counts as progress. An idle
+/// client's connection is aborted (dropIdle) and onDropped hears why. A client whose whole poem
+/// went to the kernel at once is not watched: its connection closes in this reactor step.
 class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
  public:
   static constexpr std::size_t kChunk = 64 * 1024;
@@ -65,10 +75,15 @@ class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
   SlowPoetryProtocol(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
                      ServeOptions options);
   void connectionMade() override;
-  /// Cancels the pending send, if any: a client that went away stops its schedule.
+  /// Cancels the pending send and the idle watch: a client that went away stops its schedule.
   void connectionLost(const spindle::Failure& reason) override;
   /// How many bytes of the poem were written so far.
   std::size_t sent() const noexcept { return offset_; }
+  /// True while the idle watch runs.
+  bool watchingIdle() const noexcept { return idle_.watching(); }
+
+  /// Hears the peer and the IdleTimeoutError when an idle client is dropped. May be empty.
+  std::function<void(const spindle::Address& peer, const spindle::Failure& why)> onDropped;
 
   // Producer: the transport tells us when its buffer is too full and when it drained.
   void pauseProducing() override;
@@ -77,16 +92,21 @@ class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
 
  private:
   void sendNext();
+  bool clientMoved();
+  void dropClient();
 
   spindle::IReactorTime& time_;
   std::shared_ptr<const std::string> poem_;
   ServeOptions options_;
   std::size_t offset_ = 0;
+  std::size_t handedAtLastLook_ = 0;  // sent() - bufferedSize() when the watch last looked
   bool paused_ = false;
   spindle::DelayedCall next_;
+  IdleWatch idle_;
 };
 
-/// Builds a SlowPoetryProtocol per connection; `onConnection` (if set) hears each peer first.
+/// Builds a SlowPoetryProtocol per connection; `onConnection` (if set) hears each peer first,
+/// and `onDropped` (if set) is given to every protocol.
 class SlowPoetryFactory : public spindle::ServerFactory {
  public:
   SlowPoetryFactory(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
@@ -94,6 +114,7 @@ class SlowPoetryFactory : public spindle::ServerFactory {
   std::unique_ptr<spindle::Protocol> buildProtocol(const spindle::Address& addr) override;
 
   std::function<void(const spindle::Address&)> onConnection;
+  std::function<void(const spindle::Address& peer, const spindle::Failure& why)> onDropped;
 
  private:
   spindle::IReactorTime& time_;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -14,55 +13,33 @@
 #include <spindle/spindle.hpp>
 
 #include "poetry.hpp"
+#include "server_cli.hpp"
 
 namespace {
 
-constexpr int kUsageError = 2;
-// Room for a crowd connecting at once: with Twisted's default of 50, a burst of 100 clients
-// overflows the accept queue and the dropped SYNs are retried only after a second.
-constexpr int kBacklog = 1024;
+using poetry::cli::kUsageError;
 
 struct Options {
-  int port = 0;
-  std::string iface = "127.0.0.1";
+  poetry::cli::ListenOptions listen;
   double delay = 0.7;
   long long numBytes = 10;
+  double idleTimeout = poetry::cli::kDefaultIdleTimeout;
   std::string file;
 };
 
 // Parses the command line; returns an exit code when the program should stop now.
 std::optional<int> parse(CLI::App& app, Options& o, int argc, char** argv) {
-  app.add_option("--port", o.port, "Port to listen on (0, the default, picks a free one)")
-      ->check(CLI::Range(0, 65535))
-      ->type_name("PORT");
-  app.add_option("--iface", o.iface, "IP address to listen on (default 127.0.0.1; :: for all)")
-      ->type_name("ADDRESS");
+  poetry::cli::addListenOptions(app, o.listen);
   app.add_option("--delay", o.delay,
                  "Seconds between two chunks (default 0.7; 0 sends the whole poem at once)")
-      ->check(CLI::Validator(
-          [](std::string& s) -> std::string {
-            double d = std::strtod(s.c_str(), nullptr);
-            return std::isfinite(d) && d >= 0 ? "" : "must be a number >= 0";
-          },
-          ">=0"))
+      ->check(poetry::cli::kSeconds)
       ->type_name("SECONDS");
   app.add_option("--num-bytes", o.numBytes, "Bytes per chunk (default 10)")
       ->check(CLI::Range(1LL, 1LL << 30))
       ->type_name("N");
+  poetry::cli::addIdleTimeout(app, o.idleTimeout);
   app.add_option("poetry-file", o.file, "The poem to serve")->required()->type_name("FILE");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "poetry-server: {}\n\n{}", e.what(), app.help());
-    return kUsageError;
-  }
-  if (!spindle::isIPAddress(o.iface)) {
-    fmt::print(stderr, "poetry-server: --iface {} is not an IP address\n", o.iface);
-    return kUsageError;
-  }
-  return std::nullopt;
+  return poetry::cli::parse(app, o.listen, argc, argv);
 }
 
 // Reads the whole file; on failure returns nullopt with errno set.
@@ -109,27 +86,24 @@ int main(int argc, char** argv) {
   }
 
   spindle::Reactor reactor;
-  poetry::ServeOptions serve{o.delay, static_cast<std::size_t>(o.numBytes)};
+  poetry::ServeOptions serve{o.delay, static_cast<std::size_t>(o.numBytes),
+                             poetry::cli::idleTimeout(o.idleTimeout)};
   auto factory = std::make_shared<poetry::SlowPoetryFactory>(
       reactor, std::make_shared<const std::string>(std::move(*poem)), serve);
   factory->onConnection = [](const spindle::Address& peer) {
     fmt::print("Connection from {}\n", peer);
     std::fflush(stdout);
   };
+  factory->onDropped = [](const spindle::Address& peer, const spindle::Failure& why) {
+    fmt::print(stderr, "poetry-server: dropped {}: {}\n", peer, why.toString());
+  };
 
-  std::shared_ptr<spindle::ListeningPort> port;
-  try {
-    port = reactor.listenTCP(static_cast<uint16_t>(o.port), factory, kBacklog, o.iface);
-  } catch (const spindle::Error& e) {
-    fmt::print(stderr, "poetry-server: {}\n", e.what());
-    return 1;
-  }
+  auto port = poetry::cli::listen(reactor, o.listen, factory, app.get_name());
+  if (!port) return 1;
   // Announce only once running: run() installs the SIGINT/SIGTERM handlers first, so whoever
   // waits for this line may signal at once.
-  reactor.callWhenRunning([&] {
-    fmt::print("Serving {} on port {}.\n", o.file, port->getHost().port());
-    std::fflush(stdout);
-  });
+  reactor.callWhenRunning(
+      [&] { poetry::cli::say("Serving {} on port {}.", o.file, port->getHost().port()); });
 
   reactor.run({.installSignalHandlers = true});
   return 0;

@@ -8,11 +8,33 @@ namespace poetry {
 SlowPoetryProtocol::SlowPoetryProtocol(spindle::IReactorTime& time,
                                        std::shared_ptr<const std::string> poem,
                                        ServeOptions options)
-    : time_(time), poem_(std::move(poem)), options_(options) {}
+    : time_(time),
+      poem_(std::move(poem)),
+      options_(options),
+      idle_(
+          time, [this] { return clientMoved(); }, [this] { dropClient(); }) {}
 
 void SlowPoetryProtocol::connectionMade() {
   transport->registerProducer(*this, true);
   sendNext();
+  bool closingNow = offset_ >= poem_->size() && transport->bufferedSize() == 0;
+  if (options_.idleTimeout && connected && !closingNow) idle_.start(*options_.idleTimeout);
+}
+
+// Bytes that left the transport's buffer since the last look. An empty buffer counts as
+// progress: nothing waits on the client (the slow schedule is between two chunks).
+bool SlowPoetryProtocol::clientMoved() {
+  std::size_t buffered = transport->bufferedSize();
+  std::size_t handed = offset_ - buffered;
+  bool moved = buffered == 0 || handed != handedAtLastLook_;
+  handedAtLastLook_ = handed;
+  return moved;
+}
+
+void SlowPoetryProtocol::dropClient() {
+  if (next_.active()) next_.cancel();
+  spindle::Failure why = dropIdle(*transport, *options_.idleTimeout);
+  if (onDropped) onDropped(transport->getPeer(), why);
 }
 
 void SlowPoetryProtocol::sendNext() {
@@ -43,6 +65,7 @@ void SlowPoetryProtocol::pauseProducing() {
 }
 
 void SlowPoetryProtocol::resumeProducing() {
+  idle_.touch();  // the transport drained to its low water mark: the client is reading
   if (!paused_) return;
   paused_ = false;
   if (options_.delay > 0) {
@@ -54,6 +77,7 @@ void SlowPoetryProtocol::resumeProducing() {
 
 void SlowPoetryProtocol::connectionLost(const spindle::Failure&) {
   if (next_.active()) next_.cancel();
+  idle_.stop();
 }
 
 SlowPoetryFactory::SlowPoetryFactory(spindle::IReactorTime& time,
@@ -62,7 +86,9 @@ SlowPoetryFactory::SlowPoetryFactory(spindle::IReactorTime& time,
 
 std::unique_ptr<spindle::Protocol> SlowPoetryFactory::buildProtocol(const spindle::Address& addr) {
   if (onConnection) onConnection(addr);
-  return makeProtocol<SlowPoetryProtocol>(time_, poem_, options_);
+  auto protocol = makeProtocol<SlowPoetryProtocol>(time_, poem_, options_);
+  if (onDropped) protocol->onDropped = onDropped;
+  return protocol;
 }
 
 }  // namespace poetry

@@ -1,11 +1,35 @@
 #include "poetry_processes.hpp"
 
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
 
 namespace poetry_test {
 
 Server startServer(std::vector<std::string> args) {
   return spindle::test::spawnServer(POETRY_SERVER_BIN, std::move(args));
+}
+
+Server startTransformServer(std::vector<std::string> args) {
+  return spindle::test::spawnServer(TRANSFORM_SERVER_BIN, std::move(args));
+}
+
+void expectCleanStop(Server& server) {
+  if (!server.child) return;
+  server.child->signal(SIGTERM);
+  EXPECT_EQ(server.child->wait(), 0) << "no clean stop on SIGTERM; stderr:\n"
+                                     << server.child->err();
+  for (const char* marker : {"Sanitizer", "runtime error:"}) {
+    EXPECT_EQ(server.child->err().find(marker), std::string::npos) << server.child->err();
+  }
 }
 
 std::unique_ptr<Child> runClient(std::vector<std::string> args, Millis timeout) {
@@ -14,6 +38,24 @@ std::unique_ptr<Child> runClient(std::vector<std::string> args, Millis timeout) 
 
 std::string poemPath(std::string_view name) {
   return std::string(POETRY_DIR) + "/" + std::string(name);
+}
+
+TempPoem::TempPoem(std::size_t bytes) {
+  const std::string line = "Warp and weft, the loom keeps on; a poem too big for any buffer.\n";
+  text_.reserve(bytes);
+  while (text_.size() < bytes)
+    text_.append(line, 0, std::min(line.size(), bytes - text_.size()));
+  std::string pattern = (std::filesystem::temp_directory_path() / "poemXXXXXX").string();
+  int fd = ::mkstemp(pattern.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  path_ = pattern;
+  std::ofstream(path_, std::ios::binary) << text_;
+}
+
+TempPoem::~TempPoem() {
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
 }
 
 std::vector<std::string> linesWith(const std::string& text, std::string_view needle) {

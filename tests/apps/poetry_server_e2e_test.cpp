@@ -81,6 +81,9 @@ TEST(PoetryServerE2E, BadOptionsAreUsageErrors) {
       {"--num-bytes", "0", poem},  // nothing per chunk
       {"--num-bytes", "-3", poem},
       {"--num-bytes", "ten", poem},
+      {"--idle-timeout", "-1", poem},  // negative timeout
+      {"--idle-timeout", "soon", poem},
+      {"--idle-timeout", "inf", poem},
       {"--iface", "not-an-ip", poem},
       {"--bogus", poem},
       {poem, poem},  // two files
@@ -100,6 +103,7 @@ TEST(PoetryServerE2E, HelpExitsZero) {
   auto server = runServer({"--help"});
   EXPECT_EQ(server->wait(0ms), 0);
   EXPECT_NE(server->out().find("--num-bytes"), std::string::npos) << server->out();
+  EXPECT_NE(server->out().find("--idle-timeout"), std::string::npos) << server->out();
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ class PoetryServerProtocol : public ::testing::Test {
 };
 
 TEST_F(PoetryServerProtocol, SendsNumBytesEveryDelayThenCloses) {
-  auto p = serve(transport, {0.5, 10});
+  auto p = serve(transport, {.delay = 0.5, .numBytes = 10});
   EXPECT_EQ(transport.value(), kPoem.substr(0, 10));  // the first chunk at once
   clock.advance(0.4);
   EXPECT_EQ(transport.value().size(), 10u);
@@ -46,21 +46,21 @@ TEST_F(PoetryServerProtocol, SendsNumBytesEveryDelayThenCloses) {
 }
 
 TEST_F(PoetryServerProtocol, DelayZeroSendsEverythingAtOnce) {
-  serve(transport, {0, 10});
+  serve(transport, {.delay = 0, .numBytes = 10});
   EXPECT_EQ(transport.value(), kPoem);
   EXPECT_TRUE(transport.disconnecting());
   EXPECT_TRUE(clock.getDelayedCalls().empty());
 }
 
 TEST_F(PoetryServerProtocol, EmptyPoemClosesAtOnce) {
-  serve(transport, {0.5, 10}, "");
+  serve(transport, {.delay = 0.5, .numBytes = 10}, "");
   EXPECT_EQ(transport.value(), "");
   EXPECT_TRUE(transport.disconnecting());
   EXPECT_TRUE(clock.getDelayedCalls().empty());
 }
 
 TEST_F(PoetryServerProtocol, ClientThatGoesAwayStopsItsSchedule) {
-  auto p = serve(transport, {0.5, 10});
+  auto p = serve(transport, {.delay = 0.5, .numBytes = 10});
   clock.advance(0.5);
   EXPECT_EQ(clock.getDelayedCalls().size(), 1u);
   p->connectionLost(spindle::Failure(spindle::ConnectionLost()));
@@ -72,9 +72,9 @@ TEST_F(PoetryServerProtocol, ClientThatGoesAwayStopsItsSchedule) {
 
 TEST_F(PoetryServerProtocol, EachClientHasItsOwnSchedule) {
   spindle::testing::StringTransport other;
-  auto a = serve(transport, {1.0, 4});
+  auto a = serve(transport, {.delay = 1.0, .numBytes = 4});
   clock.advance(0.5);
-  auto b = serve(other, {1.0, 4});
+  auto b = serve(other, {.delay = 1.0, .numBytes = 4});
   clock.advance(0.5);  // t=1.0: a's second chunk
   EXPECT_EQ(transport.value(), kPoem.substr(0, 8));
   EXPECT_EQ(other.value(), kPoem.substr(0, 4));
@@ -85,7 +85,7 @@ TEST_F(PoetryServerProtocol, EachClientHasItsOwnSchedule) {
 
 TEST_F(PoetryServerProtocol, FactoryBuildsProtocolsAndReportsPeers) {
   auto poem = std::make_shared<const std::string>(kPoem);
-  SlowPoetryFactory factory(clock, poem, {0, 10});
+  SlowPoetryFactory factory(clock, poem, {.delay = 0, .numBytes = 10});
   std::vector<spindle::Address> peers;
   factory.onConnection = [&](const spindle::Address& a) { peers.push_back(a); };
   auto peer = *spindle::Address::fromIp("127.0.0.1", 54321);
@@ -118,7 +118,7 @@ struct FillingTransport : spindle::testing::StringTransport {
 TEST(SlowPoetryProtocolProducer, FastModeStopsWritingWhilePausedAndFinishesOnResume) {
   spindle::testing::Clock clock;
   auto poem = std::make_shared<const std::string>(std::string(1 << 20, 'p'));
-  poetry::SlowPoetryProtocol p(clock, poem, {0.0, 10});
+  poetry::SlowPoetryProtocol p(clock, poem, {.delay = 0.0, .numBytes = 10});
   FillingTransport t(3 * poetry::SlowPoetryProtocol::kChunk);
   p.makeConnection(t);
   ASSERT_EQ(t.producer(), &p);
@@ -134,7 +134,7 @@ TEST(SlowPoetryProtocolProducer, FastModeStopsWritingWhilePausedAndFinishesOnRes
 TEST(SlowPoetryProtocolProducer, SlowModeHoldsItsScheduleWhilePaused) {
   spindle::testing::Clock clock;
   auto poem = std::make_shared<const std::string>("abcdefghij");
-  poetry::SlowPoetryProtocol p(clock, poem, {1.0, 2});
+  poetry::SlowPoetryProtocol p(clock, poem, {.delay = 1.0, .numBytes = 2});
   spindle::testing::StringTransport t;
   p.makeConnection(t);
   EXPECT_EQ(t.value(), "ab");

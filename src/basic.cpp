@@ -9,6 +9,9 @@ namespace spindle {
 
 namespace {
 
+// What an emptied receive buffer may keep allocated between reads.
+constexpr std::size_t kKeptCapacity = 4096;
+
 Failure tooLong(std::string_view what, std::size_t maxLength) {
   return Failure(
       FrameTooLongError(fmt::format("{} longer than MAX_LENGTH ({} bytes)", what, maxLength)));
@@ -49,6 +52,9 @@ void FramedReceiver::dataReceived(std::string_view data) {
   }
   buffer_.append(pending_);
   pending_.clear();
+  // A burst of partial frames leaves capacity behind that an idle connection should not keep.
+  if (buffer_.empty() && buffer_.capacity() > kKeptCapacity) std::string().swap(buffer_);
+  if (pending_.capacity() > kKeptCapacity) std::string().swap(pending_);
 }
 
 void FramedReceiver::run(std::string_view view) {

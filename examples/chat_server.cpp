@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   examples::ServerOptions options;
   examples::addServerOptions(app, options);
   double idle = 300;
-  app.add_option("--idle", idle, "Drop a user silent for SECONDS (default 300; 0: never)")
+  app.add_option("--idle-timeout,--idle", idle,
+                 "Drop a user silent for SECONDS (default 300; 0: never)")
       ->check(examples::kSeconds);
   if (auto status = examples::parse(app, argc, argv)) return *status;
 

@@ -68,7 +68,7 @@ TEST(ChatServer, NickRenamesAndNamesAreUnique) {
 }
 
 TEST(ChatServer, DropsAnIdleUserAndKeepsAnActiveOne) {
-  auto server = startServer(CHAT_SERVER_BIN, {"--idle", "0.3"});
+  auto server = startServer(CHAT_SERVER_BIN, {"--idle-timeout", "0.3"});
   ASSERT_GT(server.port, 0);
   Peer silent(server.port);
   ASSERT_TRUE(silent.nextLine());

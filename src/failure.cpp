@@ -76,8 +76,13 @@ CannotListenError::CannotListenError(const std::string& interface, int port, std
 
 CancelledError::CancelledError() : Error("The operation was cancelled.") {}
 
-Failure::Failure(std::exception_ptr error) : error_(std::move(error)) {
+DeferredTimeoutError::DeferredTimeoutError(double seconds)
+    : Error("Deferred timed out after " + fmt::format("{:g}", seconds) + " seconds"),
+      seconds_(seconds) {}
+
+Failure::Failure(std::exception_ptr error, std::source_location where) : error_(std::move(error)) {
   auto info = std::make_shared<Info>();
+  info->where = where;
   try {
     std::rethrow_exception(error_);
   } catch (const SystemError& e) {

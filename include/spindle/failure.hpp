@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <memory>
+#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -114,10 +115,12 @@ class UserError : public ConnectError {
 
 // --- Misuse of an API, raised at the call. -------------------------------------------------
 
-/// cancel(), reset() or delay() on a DelayedCall that has already run.
+/// cancel(), reset() or delay() on a DelayedCall that has already run; or callback()/errback()
+/// on a Deferred that has already fired.
 class AlreadyCalled : public Error {
  public:
   AlreadyCalled();
+  explicit AlreadyCalled(std::string message) : Error(std::move(message)) {}
 };
 
 /// cancel(), reset() or delay() on a DelayedCall that was already cancelled.
@@ -162,17 +165,33 @@ class CancelledError : public Error {
   CancelledError();
 };
 
+/// A Deferred given addTimeout() did not fire in time, so it was cancelled (Twisted's
+/// defer.TimeoutError). Not a TimeoutError: that one is about connection attempts.
+class DeferredTimeoutError : public Error {
+ public:
+  explicit DeferredTimeoutError(double seconds);
+  /// The timeout that expired, in seconds.
+  double timeout() const noexcept { return seconds_; }
+
+ private:
+  double seconds_;
+};
+
 /// A copyable record of an exception: why something failed, as Twisted's Failure.
 ///
 /// It holds the original exception, so `check<T>()` matches on the real type hierarchy and
-/// `raiseException()` rethrows it unchanged. Copies share the same exception object.
+/// `raiseException()` rethrows it unchanged. Copies share the same exception object. It also
+/// records where it came from (`where()`): the code that made it, or for an exception thrown
+/// by a Deferred's callback, the place that callback was added.
 class Failure {
  public:
   /// Wraps an exception already caught, e.g. `Failure(std::current_exception())`.
-  explicit Failure(std::exception_ptr error);
+  explicit Failure(std::exception_ptr error,
+                   std::source_location where = std::source_location::current());
   /// Wraps an exception value: `Failure(ConnectionDone())`.
   template <class E, class = std::enable_if_t<std::is_base_of_v<std::exception, E>>>
-  explicit Failure(E error) : error_(std::make_exception_ptr(error)), info_(describe(error)) {}
+  explicit Failure(E error, std::source_location where = std::source_location::current())
+      : error_(std::make_exception_ptr(error)), info_(describe(error, where)) {}
 
   /// True if the held exception is an E (or derives from it).
   template <class E>
@@ -203,6 +222,8 @@ class Failure {
   std::error_code code() const noexcept { return info_->code; }
   /// The exception itself.
   const std::exception_ptr& value() const noexcept { return error_; }
+  /// Where the failure came from (file, line, function); line() is 0 when unknown.
+  const std::source_location& where() const noexcept { return info_->where; }
   /// "TypeName: message", for logs.
   std::string toString() const;
 
@@ -211,15 +232,16 @@ class Failure {
     std::string type;
     std::string message;
     std::error_code code;
+    std::source_location where;
   };
   static std::string demangle(const char* name);
   // Knowing the type statically spares the rethrow that the exception_ptr constructor needs.
   template <class E>
-  static std::shared_ptr<const Info> describe(const E& e) {
+  static std::shared_ptr<const Info> describe(const E& e, const std::source_location& where) {
     static const std::string type = demangle(typeid(E).name());
     std::error_code code;
     if constexpr (std::is_base_of_v<SystemError, E>) code = e.code();
-    return std::make_shared<const Info>(Info{type, e.what(), code});
+    return std::make_shared<const Info>(Info{type, e.what(), code, where});
   }
   std::exception_ptr error_;
   std::shared_ptr<const Info> info_;

@@ -3,6 +3,9 @@
 
 #include "spindle/address.hpp"
 #include "spindle/basic.hpp"
+#include "spindle/coroutine.hpp"
+#include "spindle/defer.hpp"
+#include "spindle/defer_list.hpp"
 #include "spindle/delayed_call.hpp"
 #include "spindle/factory.hpp"
 #include "spindle/failure.hpp"
@@ -11,6 +14,7 @@
 #include "spindle/protocol.hpp"
 #include "spindle/reactor.hpp"
 #include "spindle/resolver.hpp"
+#include "spindle/result.hpp"
 #include "spindle/task.hpp"
 #include "spindle/tcp.hpp"
 #include "spindle/transport.hpp"

@@ -10,6 +10,7 @@
 
 #include "reactor_impl.hpp"
 #include "spindle/log.hpp"
+#include "sys.hpp"
 
 namespace spindle {
 
@@ -98,7 +99,8 @@ void Reactor::Impl::step() {
   if (state != RunState::Running) return;
   int n;
   do {
-    n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()), computeTimeoutMs());
+    n = detail::sys::epoll_wait(epfd, events.data(), static_cast<int>(events.size()),
+                                computeTimeoutMs());
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw SystemError("epoll_wait failed", lastError());
   dispatch(n);

@@ -13,6 +13,7 @@
 #include "failures.hpp"
 #include "reactor_impl.hpp"
 #include "spindle/log.hpp"
+#include "sys.hpp"
 
 namespace spindle::detail {
 
@@ -83,7 +84,7 @@ void TcpConnection::protocolFailed(const char* callback) {
 void TcpConnection::doRead() {
   std::span<char> buf = ReactorAccess::readBuffer(reactor_);
   for (int i = 0; i < kMaxReadsPerEvent; ++i) {
-    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    ssize_t n = sys::recv(fd_, buf.data(), buf.size(), 0);
     if (n > 0) {
       try {
         protocol_->dataReceived(std::string_view(buf.data(), static_cast<std::size_t>(n)));
@@ -95,7 +96,7 @@ void TcpConnection::doRead() {
       if (!reactor_.isReading(*this)) return;
       if (static_cast<std::size_t>(n) < buf.size()) return;
     } else if (n == 0) {
-      closeWith(connectionDoneFailure());
+      readEnded();
       return;
     } else if (errno == EINTR) {
       continue;
@@ -111,7 +112,7 @@ void TcpConnection::doRead() {
 bool TcpConnection::sendNow(std::string_view data, std::size_t& sent) {
   sent = 0;
   while (sent < data.size()) {
-    ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = sys::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) {
       sent += static_cast<std::size_t>(n);
     } else if (errno == EINTR) {
@@ -127,7 +128,7 @@ bool TcpConnection::sendNow(std::string_view data, std::size_t& sent) {
 }
 
 void TcpConnection::write(std::string_view data) {
-  if (state_ == State::Closed || data.empty()) return;
+  if (state_ == State::Closed || writeShut_ || data.empty()) return;
   std::size_t sent = 0;
   // Nothing queued: try the kernel first and buffer only what it will not take.
   if (!out_ && !sendNow(data, sent)) return;
@@ -148,7 +149,7 @@ void TcpConnection::buffered(std::string_view rest) {
 }
 
 void TcpConnection::writeSequence(std::span<const std::string_view> data) {
-  if (state_ == State::Closed) return;
+  if (state_ == State::Closed || writeShut_) return;
   std::size_t skip = 0;  // bytes of `data` already sent
   if (!out_) {
     iovec iov[64];
@@ -164,7 +165,7 @@ void TcpConnection::writeSequence(std::span<const std::string_view> data) {
     msg.msg_iovlen = count;
     ssize_t n;
     do {
-      n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      n = sys::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && !wouldBlock(errno)) {
       closeWith(Failure(ConnectionLost({errno, std::system_category()})));
@@ -196,12 +197,16 @@ void TcpConnection::doWrite() {
       closeClean();
       return;
     }
+    if (writeShutPending()) {
+      shutWrite();
+      return;
+    }
   }
   producerMayResume();
 }
 
 void TcpConnection::producerMayResume() {
-  if (!flow_ || !flow_->producer || state_ == State::Closed) return;
+  if (!flow_ || !flow_->producer || state_ == State::Closed || writeShut_) return;
   if (bufferedSize() > flow_->low) return;
   if (!flow_->streaming) {
     flow_->producer->resumeProducing();
@@ -227,7 +232,7 @@ void TcpConnection::registerProducer(Producer& producer, bool streaming) {
   f.streaming = streaming;
   f.paused = false;
   if (!streaming) {
-    reactor_.addWriter(*this);
+    if (!writeShut_) reactor_.addWriter(*this);
   } else if (bufferedSize() > f.high) {
     f.paused = true;
     producer.pauseProducing();
@@ -257,6 +262,50 @@ void TcpConnection::loseConnection(const Failure& reason) {
     auto& self = static_cast<TcpConnection&>(fd);
     if (self.state_ == State::Disconnecting && !self.out_) self.closeClean();
   });
+}
+
+void TcpConnection::loseWriteConnection() {
+  if (state_ != State::Connected || writeShutAsked_) return;
+  writeShutAsked_ = true;
+  // As loseConnection: at the end of the step, so bytes written later in this callback go out.
+  ReactorAccess::callSoon(reactor_, ReactorAccess::self(*this), [](FileDescriptor& fd) {
+    auto& self = static_cast<TcpConnection&>(fd);
+    if (self.state_ == State::Connected && self.writeShutPending() && !self.out_) self.shutWrite();
+  });
+}
+
+void TcpConnection::shutWrite() {
+  writeShut_ = true;
+  reactor_.removeWriter(*this);
+  // This fails only when the connection is already gone, which reading or closing will report.
+  ::shutdown(fd_, SHUT_WR);
+  if (HalfCloseableProtocol* hc = protocol_->halfCloseable()) {
+    try {
+      hc->writeConnectionLost();
+    } catch (...) {
+      protocolFailed("writeConnectionLost");
+      return;
+    }
+  }
+  if (readShut_) closeClean();  // both halves are shut: nothing is left to carry
+}
+
+void TcpConnection::readEnded() {
+  HalfCloseableProtocol* hc = protocol_->halfCloseable();
+  if (!hc) {
+    closeWith(connectionDoneFailure());
+    return;
+  }
+  // Level-triggered epoll would report the end of stream again and again: stop reading for good.
+  readShut_ = true;
+  reactor_.removeReader(*this);
+  try {
+    hc->readConnectionLost();
+  } catch (...) {
+    protocolFailed("readConnectionLost");
+    return;
+  }
+  if (writeShut_) closeClean();
 }
 
 void TcpConnection::abortConnection() {
@@ -346,7 +395,7 @@ void TcpConnection::pauseProducing() {
 
 void TcpConnection::resumeProducing() {
   paused_ = false;
-  if (state_ == State::Connected) reactor_.addReader(*this);
+  if (state_ == State::Connected && !readShut_) reactor_.addReader(*this);
 }
 
 bool TcpConnection::setOption(int level, int name, bool enabled) {

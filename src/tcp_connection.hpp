@@ -47,6 +47,7 @@ class TcpConnection final : public FileDescriptor, public Transport {
   using Transport::loseConnection;
   using Transport::writeSequence;
   void loseConnection(const Failure& reason) override;
+  void loseWriteConnection() override;
   void abortConnection() override;
   bool disconnecting() const override { return state_ != State::Connected; }
   Address getPeer() const override { return peer_; }
@@ -83,6 +84,9 @@ class TcpConnection final : public FileDescriptor, public Transport {
   /// Sends what the kernel takes now; returns false if the connection failed (and is closing).
   bool sendNow(std::string_view data, std::size_t& sent);
   void closeClean();  // after the flush that loseConnection asked for
+  void readEnded();   // the peer's FIN
+  void shutWrite();   // after the flush that loseWriteConnection asked for
+  bool writeShutPending() const noexcept { return writeShutAsked_ && !writeShut_; }
   void setReason(const Failure& reason);
   const Failure* reason() const noexcept;
   void closeWith(const Failure& reason);
@@ -96,6 +100,9 @@ class TcpConnection final : public FileDescriptor, public Transport {
   int fd_;
   State state_ = State::Connected;
   bool paused_ = false;
+  // Half-close: loseWriteConnection was called; our write side is shut; the peer's FIN reached a
+  // HalfCloseableProtocol (the connection then stays open without reading).
+  bool writeShutAsked_ = false, writeShut_ = false, readShut_ = false;
   // Why it closes (set by loseConnection(reason) or the close); kept in the padding here.
   enum class Reason : std::uint8_t { None, Done, Aborted, Owned };
   Reason reason_ = Reason::None;

@@ -8,6 +8,7 @@
 #include "spindle/factory.hpp"
 #include "spindle/log.hpp"
 #include "spindle/tcp.hpp"
+#include "sys.hpp"
 #include "tcp_connection.hpp"
 
 namespace spindle::detail {
@@ -19,6 +20,10 @@ Failure connectFailure(int err) {
   switch (err) {
     case ECONNREFUSED:
       return Failure(ConnectionRefusedError());
+    case ECONNRESET:
+      // The peer reset the connection before it was ours (a listener closed before accepting
+      // it): for the caller that is a refusal.
+      return Failure(ConnectionRefusedError("connection reset before it was established"));
     case ETIMEDOUT:
       return Failure(ConnectError("TCP connection timed out", code));
     default:
@@ -243,11 +248,10 @@ void ConnectAttempt::tryNext() {
       closeSocket();
       continue;
     }
-    int r;
-    do {
-      r = ::connect(fd_, addr.sockaddrPtr(), addr.sockaddrLen());
-    } while (r < 0 && errno == EINTR);
-    if (r == 0 || errno == EINPROGRESS) {
+    // An interrupted connect is not retried: POSIX says it goes on in the background, and a
+    // second call would fail with EALREADY.
+    int r = sys::connect(fd_, addr.sockaddrPtr(), addr.sockaddrLen());
+    if (r == 0 || errno == EINPROGRESS || errno == EINTR) {
       // Completion, success or failure, is reported by writability.
       reactor_.addWriter(*this);
       return;

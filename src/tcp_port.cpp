@@ -10,6 +10,7 @@
 #include "spindle/factory.hpp"
 #include "spindle/log.hpp"
 #include "spindle/tcp.hpp"
+#include "sys.hpp"
 #include "tcp_connection.hpp"
 
 namespace spindle::detail {
@@ -92,7 +93,8 @@ class TcpPort final : public FileDescriptor, public ListeningPort {
     for (int i = 0; i < kMaxAccepts && listening_; ++i) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd =
+          sys::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;

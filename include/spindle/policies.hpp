@@ -28,6 +28,8 @@ class ProtocolWrapper : public Protocol {
   void makeConnection(Transport& t) override;
   void dataReceived(std::string_view data) override { wrapped_->dataReceived(data); }
   void connectionLost(const Failure& reason) override;
+  /// Half-close events go straight to the wrapped protocol, if it opted in.
+  HalfCloseableProtocol* halfCloseable() noexcept override { return wrapped_->halfCloseable(); }
   Protocol& wrappedProtocol() const noexcept { return *wrapped_; }
 
  private:

@@ -12,13 +12,33 @@ namespace spindle {
 
 class Factory;
 
+/// The opt-in to half-closed connections (Twisted's IHalfCloseableProtocol): a Protocol that
+/// also derives from this hears the peer's end of stream as readConnectionLost() and may go on
+/// writing, instead of losing the whole connection at the peer's FIN.
+///
+/// The connection ends, with connectionLost(ConnectionDone), once both halves are shut: the
+/// peer's (readConnectionLost) and ours (Transport::loseWriteConnection, then
+/// writeConnectionLost). loseConnection() and abortConnection() end it at any time, as always.
+class HalfCloseableProtocol {
+ public:
+  virtual ~HalfCloseableProtocol() = default;
+  /// The peer will send nothing more (it shut its write side): no dataReceived follows. Called
+  /// once. Writing still works; finish with loseConnection() or loseWriteConnection().
+  virtual void readConnectionLost() = 0;
+  /// Our write side was shut: loseWriteConnection() sent every buffered byte, then the FIN.
+  /// Called once; writes from now on are dropped.
+  virtual void writeConnectionLost() {}
+};
+
 /// Handles one connection's events. One instance per connection, built by a Factory.
 ///
 /// The reactor calls makeConnection once, then dataReceived any number of times, then
-/// connectionLost exactly once. Every callback may close the connection, stop the reactor or
+/// connectionLost exactly once (a HalfCloseableProtocol also hears readConnectionLost and
+/// writeConnectionLost in between). Every callback may close the connection, stop the reactor or
 /// drop the factory: the protocol and its transport stay alive until the callback returns.
-/// An exception thrown from connectionMade or dataReceived is logged with the peer's address and
-/// closes this connection (its reason is that exception); other connections go on.
+/// An exception thrown from connectionMade, dataReceived or a half-close callback is logged with
+/// the peer's address and closes this connection (its reason is that exception); other
+/// connections go on.
 class Protocol {
  public:
   virtual ~Protocol() = default;
@@ -32,6 +52,14 @@ class Protocol {
   /// The connection is gone; `reason` says why (ConnectionDone, ConnectionLost, ConnectionAborted,
   /// or the exception a callback threw). The transport must not be used after this returns.
   virtual void connectionLost(const Failure& reason) { (void)reason; }
+
+  /// Where the transport sends half-close events: this protocol itself if it derives from
+  /// HalfCloseableProtocol, else nullptr (the peer's FIN then ends the connection). A protocol
+  /// that stands in front of another (ProtocolWrapper) returns the other's. Asked only when a
+  /// half-close happens, so it costs nothing on the data path.
+  virtual HalfCloseableProtocol* halfCloseable() noexcept {
+    return dynamic_cast<HalfCloseableProtocol*>(this);
+  }
 
   /// The factory that built this protocol, or nullptr (see ProtocolFor for a typed accessor).
   Factory* factory() const noexcept { return factory_; }

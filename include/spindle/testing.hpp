@@ -27,6 +27,10 @@ class StringTransport : public Transport {
   using Transport::loseConnection;
   using Transport::writeSequence;
   void loseConnection(const Failure& reason) override;
+  /// Records the half-close; writes are still recorded (a test checks what came after it).
+  void loseWriteConnection() override { writeDisconnected_ = true; }
+  /// True after loseWriteConnection.
+  bool writeDisconnected() const noexcept { return writeDisconnected_; }
   void abortConnection() override {
     disconnecting_ = true;
     aborted_ = true;
@@ -68,7 +72,7 @@ class StringTransport : public Transport {
  private:
   Address host_, peer_;
   std::string written_;
-  bool disconnecting_ = false, aborted_ = false;
+  bool disconnecting_ = false, aborted_ = false, writeDisconnected_ = false;
   std::optional<Failure> closeReason_;
   Producer* producer_ = nullptr;
   bool streaming_ = false;

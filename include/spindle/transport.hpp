@@ -52,6 +52,14 @@ class Transport : public Producer {
   /// The same, but connectionLost hears `reason`: for a protocol that closes because its peer
   /// broke the protocol (a malformed frame), so the reason names the fault.
   virtual void loseConnection(const Failure& reason) = 0;
+  /// Half-closes (TCP's shutdown of the write side; Twisted's loseWriteConnection): once every
+  /// buffered byte is sent, sends the FIN, so the peer reads end of stream, while this end goes
+  /// on reading. Bytes written before the shutdown happens (later in the same callback, or
+  /// buffered) are still sent; writes after it are dropped, and a registered producer is no
+  /// longer asked for more. A HalfCloseableProtocol then hears writeConnectionLost(). The
+  /// connection ends with ConnectionDone when the peer shuts its side too. Idempotent; does
+  /// nothing once loseConnection() or abortConnection() was called. disconnecting() stays false.
+  virtual void loseWriteConnection() = 0;
   /// Closes now, discarding buffered bytes; the protocol hears connectionLost with
   /// ConnectionAborted. Idempotent.
   virtual void abortConnection() = 0;

@@ -112,7 +112,16 @@ struct Hooks {
 class Recorder : public Protocol {
  public:
   Recorder(std::shared_ptr<ConnRecord> record, Hooks hooks)
-      : rec(std::move(record)), hooks_(std::move(hooks)) {}
+      : rec(std::move(record)), hooks_(std::move(hooks)) {
+    ++liveCount();
+  }
+  ~Recorder() override { --liveCount(); }
+  /// Recorders alive now, in this process. A protocol lives exactly as long as the transport
+  /// that owns it, so this also counts live transports.
+  static int& liveCount() {
+    static int live = 0;
+    return live;
+  }
 
   void connectionMade() override {
     rec->made = true;

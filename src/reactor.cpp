@@ -1,5 +1,6 @@
 #include "spindle/reactor.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -49,6 +50,13 @@ class Waker : public FileDescriptor {
   int fd_;
 };
 
+// Set in parent and child by fork(): from then on sockets may be shared with another process.
+std::atomic<bool> gForked{false};
+
+void noteFork() {
+  gForked.store(true, std::memory_order_relaxed);
+}
+
 void runLogged(const std::function<void()>& fn, const char* what) {
   try {
     fn();
@@ -59,9 +67,15 @@ void runLogged(const std::function<void()>& fn, const char* what) {
 
 }  // namespace
 
+bool detail::processHasForked() noexcept {
+  return gForked.load(std::memory_order_relaxed);
+}
+
 // --- Impl --------------------------------------------------------------------------------
 
 Reactor::Impl::Impl(Reactor& r) : self(r), timers(r) {
+  static std::once_flag atFork;
+  std::call_once(atFork, [] { ::pthread_atfork(nullptr, noteFork, noteFork); });
   epfd = ::epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) throw SystemError("epoll_create1 failed", lastError());
   int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -121,35 +135,51 @@ int Reactor::Impl::computeTimeoutMs() const {
   return ms > 1e9 ? 1000000000 : static_cast<int>(ms);
 }
 
-bool Reactor::Impl::removedThisBatch(const FileDescriptor* fd) const {
-  return std::find(removedInBatch.begin(), removedInBatch.end(), fd) != removedInBatch.end();
+void Reactor::Impl::removedWhileDispatching(const FileDescriptor* fd) {
+  if (fd == dispatchCurrent) {
+    currentRemoved = true;
+    return;
+  }
+  // epoll reports a descriptor at most once per batch, so only a later event can name it, and
+  // clearing that one is all it takes. The usual case (a connection closing in its own doRead)
+  // never gets here.
+  for (int j = dispatchNext; j < dispatchCount; ++j) {
+    if (events[j].data.ptr == fd) {
+      events[j].data.ptr = nullptr;
+      break;
+    }
+  }
 }
 
 void Reactor::Impl::dispatch(int n) {
   dispatching = true;
-  removedInBatch.clear();
+  dispatchCount = n;
   for (int i = 0; i < n; ++i) {
     auto* fd = static_cast<FileDescriptor*>(events[i].data.ptr);
+    if (!fd) continue;  // removed by an earlier callback of this batch
     const uint32_t ev = events[i].events;
-    if (removedThisBatch(fd)) continue;
+    dispatchCurrent = fd;
+    dispatchNext = i + 1;
+    currentRemoved = false;
     try {
       if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (fd->events_ & EPOLLIN)) {
         fd->doRead();
-        if (removedThisBatch(fd)) continue;
+        if (currentRemoved) continue;
       }
       if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && (fd->events_ & EPOLLOUT)) fd->doWrite();
     } catch (...) {
       // Transports handle their protocols' errors; this is a user FileDescriptor's.
       Failure f(std::current_exception());
       log::err("Unhandled error in descriptor {}: {}", fd->fileno(), f.toString());
-      if (!removedThisBatch(fd)) {
+      if (!currentRemoved) {
         self.removeAll(*fd);
         runLogged([&] { fd->connectionLost(f); }, "connectionLost");
       }
     }
   }
   dispatching = false;
-  removedInBatch.clear();
+  dispatchCurrent = nullptr;
+  dispatchCount = 0;
 }
 
 void Reactor::Impl::drainSoon() {
@@ -351,7 +381,7 @@ void Reactor::setInterest(FileDescriptor& fd, uint32_t wanted) {
   fd.events_ = wanted;
   if (wanted == 0) {
     if (!fd.self_) impl_->userRegistered.erase(&fd);
-    if (impl_->dispatching) impl_->removedInBatch.push_back(&fd);
+    if (impl_->dispatching) impl_->removedWhileDispatching(&fd);
   } else if (old == 0 && !fd.self_) {
     impl_->userRegistered.emplace(&fd, 0);
   }
@@ -371,6 +401,12 @@ void Reactor::removeWriter(FileDescriptor& fd) {
 }
 void Reactor::removeAll(FileDescriptor& fd) {
   setInterest(fd, 0);
+}
+
+void Reactor::Impl::forgetRegistration(FileDescriptor& fd) {
+  fd.events_ = 0;
+  if (!fd.self_) userRegistered.erase(&fd);
+  if (dispatching) removedWhileDispatching(&fd);
 }
 bool Reactor::isReading(const FileDescriptor& fd) const noexcept {
   return fd.events_ & EPOLLIN;
@@ -423,6 +459,20 @@ void ReactorAccess::release(Reactor& r, FileDescriptor& fd) {
   --im.ownedCount;
   // Freed at the end of the step, never under a callback of its own.
   im.soon.push_back({std::move(fd.self_), nullptr, {}});
+}
+
+void ReactorAccess::unwatchForClose(Reactor& r, FileDescriptor& fd) {
+  if (fd.events_ == 0) return;
+  // close() drops the epoll registration by itself, and the EPOLL_CTL_DEL would cost one more
+  // system call per connection, unless another descriptor still refers to the same socket:
+  // then the registration outlives the close and would report events for a freed object. Only
+  // fork() (or a dup() of a transport's descriptor, which spindle never hands out) makes one,
+  // so after a fork every close goes back to removing the registration first.
+  if (processHasForked()) {
+    r.removeAll(fd);
+  } else {
+    r.impl_->forgetRegistration(fd);
+  }
 }
 
 bool ReactorAccess::shuttingDown(const Reactor& r) {

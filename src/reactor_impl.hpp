@@ -35,7 +35,10 @@ struct Reactor::Impl {
   void step();
   int computeTimeoutMs() const;
   void dispatch(int n);
-  bool removedThisBatch(const FileDescriptor* fd) const;
+  /// Stops the rest of the current batch from calling `fd`, which may be freed before then.
+  void removedWhileDispatching(const FileDescriptor* fd);
+  /// Forgets that epoll watches `fd` without telling epoll (its socket is about to close).
+  void forgetRegistration(FileDescriptor& fd);
   void drainSoon();
   void drainThreadCalls();
   void disconnectAll();
@@ -82,9 +85,13 @@ struct Reactor::Impl {
   // Descriptors of the user's that epoll watches, for disconnectAll at shutdown.
   std::unordered_map<FileDescriptor*, int> userRegistered;
 
-  // Descriptors removed while dispatching a batch: their remaining events are skipped.
+  // The batch being dispatched. A descriptor removed meanwhile gets no further call from it:
+  // its later event is cleared, or, for the one being called, currentRemoved is set.
   bool dispatching = false;
-  std::vector<const FileDescriptor*> removedInBatch;
+  bool currentRemoved = false;
+  const FileDescriptor* dispatchCurrent = nullptr;
+  int dispatchNext = 0;
+  int dispatchCount = 0;
   std::vector<epoll_event> events;
 
   // One read buffer for every connection of this reactor: idle connections hold none.
@@ -94,6 +101,9 @@ struct Reactor::Impl {
 };
 
 namespace detail {
+
+/// True once this process has forked (in parent and child): sockets may then be shared.
+bool processHasForked() noexcept;
 
 /// The reactor services that transports need and users do not.
 struct ReactorAccess {
@@ -114,6 +124,9 @@ struct ReactorAccess {
   static std::shared_ptr<T> self(T& fd) {
     return std::static_pointer_cast<T>(static_cast<FileDescriptor&>(fd).self_);
   }
+  /// Stops watching `fd`, whose socket the caller closes next and has not shared: usually
+  /// without a system call, as close() itself ends the registration.
+  static void unwatchForClose(Reactor& r, FileDescriptor& fd);
   static std::span<char> readBuffer(Reactor& r) { return r.impl_->readBuffer; }
   static bool shuttingDown(const Reactor& r);
 };

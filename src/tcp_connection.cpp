@@ -320,7 +320,7 @@ void TcpConnection::closeClean() {
 void TcpConnection::closeWith(const Failure& reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
-  reactor_.removeAll(*this);
+  ReactorAccess::unwatchForClose(reactor_, *this);
   getHost();  // last chance to learn it: connectionLost may ask
   ::close(fd_);
   fd_ = -1;

@@ -75,7 +75,7 @@ class TcpPort final : public FileDescriptor, public ListeningPort {
     if (!listening_) return;
     listening_ = false;
     if (backoff_.active()) backoff_.cancel();
-    reactor_.removeAll(*this);
+    ReactorAccess::unwatchForClose(reactor_, *this);
     ::close(fd_);
     fd_ = -1;
     ReactorAccess::callSoon(reactor_, ReactorAccess::self(*this), [](FileDescriptor& fd) {

@@ -82,6 +82,9 @@ void TcpConnection::protocolFailed(const char* callback) {
 }
 
 void TcpConnection::doRead() {
+  // Disconnecting: no byte reaches the protocol after loseConnection, whose end-of-step close
+  // (or stop of reading, while a flush remains) comes before the next wait.
+  if (state_ != State::Connected) return;
   std::span<char> buf = ReactorAccess::readBuffer(reactor_);
   for (int i = 0; i < kMaxReadsPerEvent; ++i) {
     ssize_t n = sys::recv(fd_, buf.data(), buf.size(), 0);
@@ -93,7 +96,7 @@ void TcpConnection::doRead() {
         return;
       }
       // The protocol may have closed, paused or be disconnecting: honour it from the next byte.
-      if (!reactor_.isReading(*this)) return;
+      if (state_ != State::Connected || !reactor_.isReading(*this)) return;
       if (static_cast<std::size_t>(n) < buf.size()) return;
     } else if (n == 0) {
       readEnded();
@@ -256,11 +259,17 @@ void TcpConnection::loseConnection(const Failure& reason) {
   if (state_ != State::Connected) return;
   state_ = State::Disconnecting;
   setReason(reason);
-  reactor_.removeReader(*this);
   // Close at the end of the step, so bytes the caller writes after this call still go out.
+  // Reading stops then too: with nothing left to flush the close ends it, and the epoll_ctl
+  // that stopping now would cost is spared (doRead delivers nothing meanwhile).
   ReactorAccess::callSoon(reactor_, ReactorAccess::self(*this), [](FileDescriptor& fd) {
     auto& self = static_cast<TcpConnection&>(fd);
-    if (self.state_ == State::Disconnecting && !self.out_) self.closeClean();
+    if (self.state_ != State::Disconnecting) return;
+    if (!self.out_) {
+      self.closeClean();
+    } else {
+      self.reactor_.removeReader(self);
+    }
   });
 }
 

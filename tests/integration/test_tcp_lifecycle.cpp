@@ -160,6 +160,36 @@ TEST_F(TcpLifecycle, LoseConnectionStopsReadingAtOnce) {
   EXPECT_LT(serverConn().data.size(), payload.size());
 }
 
+TEST_F(TcpLifecycle, NothingIsReadWhileLoseConnectionFlushes) {
+  // The server answers the first bytes with more than the kernel takes, then loses the
+  // connection; the client keeps sending while it drains the answer. Those bytes must not reach
+  // the server's protocol during the flush, over many reactor steps.
+  const std::string answer = makePayload(8 << 20);
+  int callsAfterLose = 0;
+  bool losing = false;
+  std::size_t bufferedAtLose = 0;
+  client->hooks.made = [](Recorder& p) { p.transport->write("hello"); };
+  client->hooks.data = [](Recorder& p, std::string_view) { p.transport->write("more"); };
+  server->hooks.data = [&](Recorder& p, std::string_view) {
+    if (losing) {
+      ++callsAfterLose;
+      return;
+    }
+    losing = true;
+    p.transport->write(answer);
+    bufferedAtLose = p.transport->bufferedSize();
+    p.transport->loseConnection();
+  };
+  stopAfterLosses(2);
+  start();
+  EXPECT_GT(bufferedAtLose, 0u) << "the kernel took 8 MiB at once; the test proves nothing";
+  EXPECT_EQ(callsAfterLose, 0) << "dataReceived while loseConnection flushed";
+  EXPECT_TRUE(serverConn().reason && serverConn().reason->check<ConnectionDone>());
+  // The client's unread bytes make the server's close a reset, which may cut the answer's tail
+  // short in the client's kernel; what arrived is still a prefix.
+  EXPECT_EQ(answer.compare(0, clientConn().data.size(), clientConn().data), 0);
+}
+
 TEST_F(TcpLifecycle, LoseConnectionIsIdempotent) {
   server->hooks.made = [](Recorder& p) {
     p.transport->write("x");

@@ -15,6 +15,8 @@ std::optional<Address> Address::fromIp(std::string_view host, uint16_t port) {
     if (host.empty()) return std::nullopt;
   }
   if (host.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  // inet_pton reads a C string: a NUL would end the literal early and pass what follows it.
+  if (host.find('\0') != std::string_view::npos) return std::nullopt;
   Address a;
   if (host.empty()) {
     auto* in = reinterpret_cast<sockaddr_in*>(&a.storage_);

@@ -61,6 +61,15 @@ TEST(Address, FromIpRejectsWhatIsNotAnIpLiteral) {
   }
 }
 
+// Found by fuzz/poetry_address: "[::\0junk]:80" was accepted by get-poetry as host "::\0junk".
+TEST(Address, FromIpRejectsAnEmbeddedNul) {
+  using namespace std::string_view_literals;
+  for (std::string_view bad : {"127.0.0.1\0junk"sv, "::1\0junk"sv, "[::1\0]"sv, "::\0"sv, "\0"sv}) {
+    EXPECT_FALSE(Address::fromIp(bad, 80)) << '"' << bad << '"';
+    EXPECT_FALSE(spindle::isIPAddress(bad));
+  }
+}
+
 TEST(Address, EmptyHostIsTheIPv4Wildcard) {
   auto a = Address::fromIp("", 8080);
   ASSERT_TRUE(a);

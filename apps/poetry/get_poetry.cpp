@@ -1,8 +1,11 @@
-// get-poetry: the tutorial's poetry client 2.0 (and 2.1 with --simple, and get-poetry-stack.py
-// with --stack) on spindle. Downloads a poem from every address at once.
+// get-poetry: the tutorial's poetry client (2.0 output; 2.1 with --simple; get-poetry-stack.py
+// with --stack; the transform client with --transform) on spindle, built on getPoetry and
+// DeferredList. Downloads a poem from every address at once.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +28,11 @@ prints "Task N: got B bytes of poetry from HOST:PORT", for every poem that arriv
 HOST:PORT (REASON)", "Task N: connection lost (REASON)", "Task N: timed out after S seconds")
 go to stderr. A poem counts only if the server closed the connection cleanly.
 
+With --transform NAME --transform-server ADDRESS each poem is sent to the transform service
+(transform-server) once it arrives and replaced by its answer; when the service fails, the poem
+is kept as it came and stderr says "Task N: transform NAME failed (REASON); using the
+untransformed poem" (the poem still counts).
+
 Exit status: 0 when every poem arrived, 1 when any failed or timed out, 2 on a usage error.)txt";
 
 struct Options {
@@ -32,7 +40,27 @@ struct Options {
   bool simple = false;
   std::string stack;  // "", "data" or "lost" (CLI11 gives "true" for a bare flag)
   std::vector<std::string> addresses;
+  std::string transform;  // the transform's name, or empty
+  std::string transformServerText;
+  spindle::HostPort transformServer;
 };
+
+// Checks --transform and --transform-server together; an error message, or empty.
+std::string checkTransform(Options& o) {
+  if (o.transform.empty() != o.transformServerText.empty()) {
+    return "--transform and --transform-server go together";
+  }
+  if (o.transform.empty()) return {};
+  if (o.transform.find('.') != std::string::npos) {
+    return fmt::format("--transform: '{}' is not a transform name (it has a '.')", o.transform);
+  }
+  try {
+    o.transformServer = poetry::parseAddress(o.transformServerText);
+  } catch (const poetry::AddressError& e) {
+    return fmt::format("bad --transform-server: {}", e.what());
+  }
+  return {};
+}
 
 std::optional<int> usageError(const CLI::App& app, const std::string& message) {
   fmt::print(stderr, "get-poetry: {}\n\n{}", message, app.help());
@@ -53,6 +81,13 @@ std::optional<int> parse(CLI::App& app, Options& o, std::vector<spindle::HostPor
                "Print the call chain from the reactor to the first dataReceived and exit 0; "
                "--stack=lost: to the first connectionLost")
       ->option_text("[=lost]");
+  app.add_option("--transform", o.transform,
+                 "Transform each poem with the transform NAME of the --transform-server")
+      ->type_name("NAME")
+      ->check([](const std::string& v) { return v.empty() ? "must not be empty" : ""; });
+  app.add_option("--transform-server", o.transformServerText,
+                 "The transform service's [HOST:]PORT or [IPV6]:PORT")
+      ->type_name("ADDRESS");
   app.add_option("address", o.addresses, "[HOST:]PORT or [IPV6]:PORT")->type_name("ADDRESS");
   try {
     app.parse(argc, argv);
@@ -66,6 +101,7 @@ std::optional<int> parse(CLI::App& app, Options& o, std::vector<spindle::HostPor
   if (o.stack != "" && o.stack != "data" && o.stack != "lost") {
     return usageError(app, fmt::format("--stack takes no value or =lost, not '{}'", o.stack));
   }
+  if (auto error = checkTransform(o); !error.empty()) return usageError(app, error);
   if (o.addresses.empty()) return usageError(app, "no address given");
   for (const auto& text : o.addresses) {
     try {
@@ -92,6 +128,52 @@ void println(std::FILE* out, std::string_view line) {
   std::_Exit(0);
 }
 
+// One task: the poem from `address`, then, with --transform, the transform service's version
+// of it, or the poem as it came when the service fails (said on stderr).
+spindle::Task<std::string> fetchTask(spindle::Reactor& reactor, const Options& o, int task,
+                                     spindle::HostPort address, poetry::FetchOptions fetch) {
+  std::string poem = co_await poetry::getPoetry(reactor, address.host, address.port, fetch);
+  if (o.transform.empty()) co_return poem;
+  std::optional<spindle::Failure> failed;
+  try {
+    co_return co_await poetry::transformPoem(reactor, o.transformServer.host,
+                                             o.transformServer.port, o.transform, poem, o.timeout);
+  } catch (...) {
+    failed.emplace(std::current_exception());
+  }
+  println(stderr, fmt::format("Task {}: transform {} failed ({}); using the untransformed poem",
+                              task, o.transform, failed->getErrorMessage()));
+  co_return poem;
+}
+
+// The report of one finished task, as it finishes.
+void report(const Options& o, int task, const spindle::HostPort& address,
+            const spindle::Result<std::string>& r) {
+  if (r.failed()) {
+    println(stderr, poetry::describe(task, address, r, o.timeout));
+  } else if (o.simple) {
+    const std::string& poem = r.value();
+    fmt::print("{}{}\n", poem, poem.ends_with('\n') || poem.empty() ? "" : "\n");
+    std::fflush(stdout);
+  } else {
+    println(stdout, poetry::describe(task, address, r, o.timeout));
+  }
+}
+
+// The fetch options of task `task`: the timeout, and the chunk lines (or --stack's hook).
+poetry::FetchOptions fetchOptions(const Options& o, int task) {
+  poetry::FetchOptions fetch;
+  fetch.timeout = o.timeout;
+  if (o.stack == "data") {
+    fetch.onChunk = [](std::size_t, const spindle::Address&) { printChainAndExit("dataReceived"); };
+  } else if (!o.simple) {
+    fetch.onChunk = [task](std::size_t bytes, const spindle::Address& peer) {
+      println(stdout, fmt::format("Task {}: got {} bytes of poetry from {}", task, bytes, peer));
+    };
+  }
+  return fetch;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,40 +184,34 @@ int main(int argc, char** argv) {
 
   spindle::Reactor reactor;
   const auto start = std::chrono::steady_clock::now();
-  std::size_t remaining = targets.size(), poems = 0;
 
-  poetry::ClientEvents events;
-  if (!o.simple) {
-    events.chunk = [](int task, std::size_t bytes, const spindle::Address& peer) {
-      println(stdout, fmt::format("Task {}: got {} bytes of poetry from {}", task, bytes, peer));
-    };
-  }
-  if (o.stack == "data") events.firstData = [] { printChainAndExit("dataReceived"); };
-  if (o.stack == "lost") events.firstLost = [] { printChainAndExit("connectionLost"); };
-  events.done = [&](const poetry::TaskResult& r) {
-    if (r.outcome == poetry::Outcome::Poem) {
-      ++poems;
-      if (o.simple) {
-        fmt::print("{}{}\n", r.poem, r.poem.ends_with('\n') || r.poem.empty() ? "" : "\n");
-        std::fflush(stdout);
-      } else {
-        println(stdout, poetry::describe(r, o.timeout));
-      }
-    } else {
-      println(stderr, poetry::describe(r, o.timeout));
-    }
-    if (--remaining == 0) reactor.callWhenRunning([&reactor] { reactor.stop(); });
-  };
-
-  // Declared after the reactor so they go first: a factory cancels its own pending timer.
-  std::vector<std::shared_ptr<poetry::PoetryClientFactory>> factories;
-  std::vector<std::shared_ptr<spindle::Connector>> connectors;
+  std::vector<spindle::Deferred<std::string>> tasks;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    auto factory = std::make_shared<poetry::PoetryClientFactory>(reactor, static_cast<int>(i + 1),
-                                                                 targets[i], o.timeout, events);
-    factories.push_back(factory);
-    connectors.push_back(reactor.connectTCP(targets[i].host, targets[i].port, factory));
+    int task = static_cast<int>(i + 1);
+    spindle::Deferred<std::string> d =
+        fetchTask(reactor, o, task, targets[i], fetchOptions(o, task));
+    if (o.stack == "lost") {
+      // The poem's end runs this chain from inside PoetryProtocol::connectionLost.
+      d = d.addBoth([](spindle::Result<std::string> r) {
+        if (r.succeeded() || r.failure().check<spindle::ConnectionClosed>()) {
+          printChainAndExit("connectionLost");
+        }
+        return r;
+      });
+    }
+    tasks.push_back(d.addBoth([&o, task, address = targets[i]](spindle::Result<std::string> r) {
+      report(o, task, address, r);
+      return r;  // a failure goes on to the list, which consumes it
+    }));
   }
+  std::size_t poems = 0;
+  spindle::DeferredList(std::move(tasks), {.consumeErrors = true})
+      .addCallback([&](const std::vector<spindle::Result<std::string>>& results) {
+        for (const auto& r : results)
+          poems += r.succeeded();
+        // Every task may have failed before run(), on a synchronous connect failure.
+        reactor.callWhenRunning([&reactor] { reactor.stop(); });
+      });
 
   reactor.run();
 

@@ -91,18 +91,25 @@ std::string formatElapsed(std::chrono::duration<double> elapsed) {
   return fmt::format("{}:{:02}:{:02}.{:06}", hours, minutes, us / 1'000'000, us % 1'000'000);
 }
 
-std::string describe(const TaskResult& r, std::optional<double> timeout) {
-  switch (r.outcome) {
-    case Outcome::Poem:
-      return fmt::format("Task {}: {} characters of poetry", r.task, countCodePoints(r.poem));
-    case Outcome::ConnectFailed:
-      return fmt::format("Failed to connect to: {} ({})", r.address, r.reason);
-    case Outcome::ConnectionLost:
-      return fmt::format("Task {}: connection lost ({})", r.task, r.reason);
-    case Outcome::TimedOut:
-      return fmt::format("Task {}: timed out after {} seconds", r.task, timeout.value_or(0));
+std::string describe(int task, const spindle::HostPort& address,
+                     const spindle::Result<std::string>& result, std::optional<double> timeout) {
+  if (result.succeeded()) {
+    return fmt::format("Task {}: {} characters of poetry", task, countCodePoints(result.value()));
   }
-  return {};
+  const spindle::Failure& why = result.failure();
+  if (why.check<spindle::ConnectError>()) {
+    return fmt::format("Failed to connect to: {} ({})", address, why.getErrorMessage());
+  }
+  if (why.check<spindle::DeferredTimeoutError>()) {
+    double seconds = timeout.value_or(0);
+    try {
+      if (!timeout) why.raiseException();
+    } catch (const spindle::DeferredTimeoutError& e) {
+      seconds = e.timeout();
+    }
+    return fmt::format("Task {}: timed out after {} seconds", task, seconds);
+  }
+  return fmt::format("Task {}: connection lost ({})", task, why.getErrorMessage());
 }
 
 }  // namespace poetry

@@ -1,6 +1,7 @@
-// The poetry library: the pieces of the "Twistier Poetry" programs (poetry-server, get-poetry)
-// that tests can drive without sockets — address parsing, character counting, the slow poetry
-// server's protocol and the poetry client's protocol and factory.
+// The poetry library: the pieces of the "Twistier Poetry" programs (poetry-server, get-poetry,
+// poetry-proxy) that tests can drive without sockets — address parsing, character counting, the
+// slow poetry server's protocol and get-poetry's report lines. The clients (getPoetry,
+// transformPoem) are in client.hpp, included here.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 
 #include <spindle/spindle.hpp>
 
+#include "client.hpp"
 #include "idle_watch.hpp"
 
 namespace poetry {
@@ -122,105 +124,14 @@ class SlowPoetryFactory : public spindle::ServerFactory {
   ServeOptions options_;
 };
 
-// --- The poetry client (the tutorial's client 2.0) --------------------------------------------
+// --- get-poetry's report lines ------------------------------------------------------------------
 
-/// How one download ended.
-enum class Outcome {
-  Poem,            ///< The server closed cleanly (ConnectionDone): `poem` is complete.
-  ConnectFailed,   ///< clientConnectionFailed: `reason` is the Failure's message.
-  ConnectionLost,  ///< The connection ended uncleanly; what arrived is not counted as a poem.
-  TimedOut,        ///< Not finished within the timeout; the connection was dropped.
-};
-
-/// The result of one task (one address of the command line).
-struct TaskResult {
-  int task = 0;               ///< 1-based, in order of the addresses.
-  spindle::HostPort address;  ///< As given on the command line.
-  Outcome outcome = Outcome::Poem;
-  std::string poem;    ///< The poem when outcome is Poem, else what had arrived.
-  std::string reason;  ///< Why it failed (Failure::getErrorMessage()), else empty.
-};
-
-/// What a PoetryClientFactory tells its owner. Every member may be empty.
-struct ClientEvents {
-  /// A chunk of `bytes` bytes arrived from `peer` (the tutorial's "got N bytes" line).
-  std::function<void(int task, std::size_t bytes, const spindle::Address& peer)> chunk;
-  /// The first dataReceived / connectionLost of this task's protocol, called before anything
-  /// else happens in that callback (get-poetry --stack prints the call chain from here).
-  std::function<void()> firstData;
-  std::function<void()> firstLost;
-  /// The task is over; called exactly once per task.
-  std::function<void(const TaskResult&)> done;
-};
-
-class PoetryClientFactory;
-
-/// Downloads one poem: keeps every byte until the server closes, as the tutorial's
-/// PoetryProtocol, and reports to its factory.
-class PoetryProtocol : public spindle::ProtocolFor<PoetryClientFactory> {
- public:
-  void connectionMade() override;
-  void dataReceived(std::string_view data) override;
-  void connectionLost(const spindle::Failure& reason) override;
-
-  const std::string& poem() const noexcept { return poem_; }
-
- private:
-  std::string poem_;
-};
-
-/// One task of get-poetry: builds its PoetryProtocol, runs its timeout, and reports the outcome
-/// exactly once through ClientEvents::done. A timeout (when given) starts at startedConnecting
-/// (or at startTimer()) and is cancelled when the task ends in time; when it fires, the
-/// connection is dropped with loseConnection() (or the attempt stopped) and the task reported
-/// as TimedOut.
-class PoetryClientFactory : public spindle::ClientFactory {
- public:
-  PoetryClientFactory(spindle::IReactorTime& time, int task, spindle::HostPort address,
-                      std::optional<double> timeout, ClientEvents events);
-  ~PoetryClientFactory() override;
-
-  std::unique_ptr<spindle::Protocol> buildProtocol(const spindle::Address& addr) override;
-  void startedConnecting(spindle::Connector& connector) override;
-  void clientConnectionFailed(spindle::Connector& connector,
-                              const spindle::Failure& reason) override;
-  void clientConnectionLost(spindle::Connector& connector, const spindle::Failure& reason) override;
-
-  /// Starts the timeout now (startedConnecting does this); no effect without a timeout or when
-  /// already started.
-  void startTimer();
-  /// True once the task has been reported.
-  bool finished() const noexcept { return finished_; }
-  int task() const noexcept { return task_; }
-  const spindle::HostPort& address() const noexcept { return address_; }
-  /// The pending timeout (inactive when none, cancelled or fired).
-  const spindle::DelayedCall& timer() const noexcept { return timer_; }
-
- private:
-  friend class PoetryProtocol;
-  // Called by PoetryProtocol.
-  void protocolStarted(PoetryProtocol& protocol);
-  void chunkReceived(std::size_t bytes, const spindle::Address& peer);
-  void protocolEnded(PoetryProtocol& protocol, const spindle::Failure& reason);
-  void firstEvent(bool lost);
-
-  void timedOut();
-  void finish(Outcome outcome, std::string poem, std::string reason);
-
-  spindle::IReactorTime& time_;
-  int task_;
-  spindle::HostPort address_;
-  std::optional<double> timeout_;
-  ClientEvents events_;
-  spindle::DelayedCall timer_;
-  std::weak_ptr<spindle::Connector> connector_;  // set by startedConnecting; the reactor owns it
-  PoetryProtocol* protocol_ = nullptr;           // the live protocol, between made and lost
-  bool timerStarted_ = false;
-  bool sawData_ = false, sawLost_ = false;
-  bool finished_ = false;
-};
-
-/// The "Task N: ..." / "Failed to connect ..." line for a finished task (no newline).
-std::string describe(const TaskResult& result, std::optional<double> timeout);
+/// The line get-poetry prints for task `task` (1-based), fetched from `address` (as given):
+/// `Task N: C characters of poetry` for a poem (C counts code points), `Failed to connect to:
+/// HOST:PORT (REASON)` for a ConnectError, `Task N: timed out after S seconds` for a
+/// DeferredTimeoutError (S is `timeout`, else the error's), `Task N: connection lost (REASON)`
+/// for anything else. REASON is Failure::getErrorMessage(). No newline.
+std::string describe(int task, const spindle::HostPort& address,
+                     const spindle::Result<std::string>& result, std::optional<double> timeout);
 
 }  // namespace poetry

@@ -1,15 +1,19 @@
-// The poetry client's protocol and factory, driven by a string transport and a fake clock.
+// The clients' factories and protocols (getPoetry's and transformPoem's), driven by a string
+// transport, a fake connector and a fake clock: what fires the Deferred, and what cancel() and a
+// timeout do at each stage.
+#include <optional>
+
 #include <gtest/gtest.h>
 #include <spindle/testing.hpp>
 
 #include "poetry.hpp"
+#include "transform.hpp"
 
 namespace {
 
-using poetry::Outcome;
 using poetry::PoetryClientFactory;
-using poetry::TaskResult;
 using spindle::Failure;
+using Outcome = std::optional<spindle::Result<std::string>>;
 
 // A connector that only records what the factory asks of it.
 class FakeConnector : public spindle::Connector {
@@ -33,171 +37,228 @@ class FakeConnector : public spindle::Connector {
   spindle::ClientFactory& factory_;
 };
 
-class PoetryClientProtocol : public ::testing::Test {
- protected:
-  std::shared_ptr<PoetryClientFactory> makeFactory(std::optional<double> timeout) {
-    poetry::ClientEvents events;
-    events.chunk = [this](int task, std::size_t bytes, const spindle::Address& peer) {
-      chunks.push_back(bytes);
-      EXPECT_EQ(task, 3);
-      EXPECT_EQ(peer, transport.getPeer());
-    };
-    events.done = [this](const TaskResult& r) { results.push_back(r); };
-    return std::make_shared<PoetryClientFactory>(clock, 3, spindle::HostPort{"127.0.0.1", 10000},
-                                                 timeout, events);
-  }
+// Keeps what `d` fires with; the chain then yields nothing (so no failure is left unhandled).
+void watch(spindle::Deferred<std::string> d, Outcome& out) {
+  d.addBoth([&out](spindle::Result<std::string> r) { out.emplace(std::move(r)); });
+}
 
-  // Starts the task as connectTCP would, then connects a protocol to the string transport.
-  spindle::Protocol& connect(PoetryClientFactory& factory) {
-    factory.startedConnecting(connector(factory));
+template <class E>
+bool failedWith(const Outcome& out) {
+  return out && out->failed() && out->failure().check<E>();
+}
+
+class ClientFactoryTest : public ::testing::Test {
+ protected:
+  // Starts the attempt as connectTCP would.
+  void startConnecting(spindle::ClientFactory& factory) {
+    connector = std::make_shared<FakeConnector>(factory);
+    factory.startedConnecting(*connector);
+  }
+  // Then connects a protocol to the string transport.
+  spindle::Protocol& connect(spindle::ClientFactory& factory) {
+    if (!connector) startConnecting(factory);
     protocol = factory.buildProtocol(transport.getPeer());
-    connector_->state_ = spindle::Connector::State::Connected;
+    connector->state_ = spindle::Connector::State::Connected;
     spindle::testing::connect(*protocol, transport);
     return *protocol;
-  }
-
-  FakeConnector& connector(PoetryClientFactory& factory) {
-    if (!connector_) connector_ = std::make_shared<FakeConnector>(factory);
-    return *connector_;
   }
 
   spindle::testing::Clock clock;
   spindle::testing::StringTransport transport;
   std::unique_ptr<spindle::Protocol> protocol;
-  std::shared_ptr<FakeConnector> connector_;
-  std::vector<std::size_t> chunks;
-  std::vector<TaskResult> results;
+  std::shared_ptr<FakeConnector> connector;
+  Outcome out;
 };
 
-TEST_F(PoetryClientProtocol, CollectsThePoemUntilTheServerCloses) {
-  auto factory = makeFactory(std::nullopt);
+class PoetryClient : public ClientFactoryTest {
+ protected:
+  // With a timeout, added before the test's own callback (which ends the chain's string type).
+  std::shared_ptr<PoetryClientFactory> makeFactory(std::optional<double> timeout = {}) {
+    auto f = std::make_shared<PoetryClientFactory>(
+        [this](std::size_t bytes, const spindle::Address& peer) {
+          chunks.push_back(bytes);
+          EXPECT_EQ(peer, transport.getPeer());
+        });
+    if (timeout) f->deferred().addTimeout(*timeout, clock);
+    watch(f->deferred(), out);
+    return f;
+  }
+  std::vector<std::size_t> chunks;
+};
+
+TEST_F(PoetryClient, FiresWithThePoemWhenTheServerClosesCleanly) {
+  auto factory = makeFactory();
   auto& p = connect(*factory);
   p.dataReceived("Warp is the ");
   p.dataReceived("list\n");
-  EXPECT_TRUE(results.empty());
+  EXPECT_FALSE(out);
   p.connectionLost(Failure(spindle::ConnectionDone()));
   EXPECT_EQ(chunks, (std::vector<std::size_t>{12, 5}));
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].task, 3);
-  EXPECT_EQ(results[0].outcome, Outcome::Poem);
-  EXPECT_EQ(results[0].poem, "Warp is the list\n");
-  EXPECT_EQ(results[0].address, (spindle::HostPort{"127.0.0.1", 10000}));
-  EXPECT_TRUE(factory->finished());
+  ASSERT_TRUE(out && out->succeeded());
+  EXPECT_EQ(out->value(), "Warp is the list\n");
 }
 
-TEST_F(PoetryClientProtocol, NoTimeoutSchedulesNothing) {
-  auto factory = makeFactory(std::nullopt);
+TEST_F(PoetryClient, APoemCutShortFailsWithTheConnectionsReason) {
+  auto factory = makeFactory();
+  auto& p = connect(*factory);
+  p.dataReceived("half a po");
+  p.connectionLost(Failure(spindle::ConnectionLost("Connection reset by peer")));
+  ASSERT_TRUE(failedWith<spindle::ConnectionLost>(out));
+  EXPECT_EQ(out->failure().getErrorMessage(), "Connection reset by peer");
+}
+
+TEST_F(PoetryClient, AFailedAttemptFailsWithItsReason) {
+  auto factory = makeFactory();
+  startConnecting(*factory);
+  factory->clientConnectionFailed(*connector, Failure(spindle::ConnectionRefusedError()));
+  EXPECT_TRUE(failedWith<spindle::ConnectionRefusedError>(out));
+  factory->clientConnectionFailed(*connector, Failure(spindle::TimeoutError()));  // no refire
+}
+
+TEST_F(PoetryClient, CancelWhileConnectingStopsTheAttempt) {
+  auto factory = makeFactory();
+  startConnecting(*factory);
+  factory->deferred().cancel();
+  EXPECT_EQ(connector->stops, 1);
+  // stopConnecting's clientConnectionFailed(UserError) does not replace the CancelledError.
+  EXPECT_TRUE(failedWith<spindle::CancelledError>(out));
+  EXPECT_TRUE(factory->stopped());
+}
+
+TEST_F(PoetryClient, CancelWhileReceivingClosesTheConnection) {
+  auto factory = makeFactory();
+  auto& p = connect(*factory);
+  p.dataReceived("one thread");
+  factory->deferred().cancel();
+  EXPECT_TRUE(transport.disconnecting());
+  EXPECT_FALSE(transport.aborted());
+  EXPECT_TRUE(failedWith<spindle::CancelledError>(out));
+  // What still arrives before the close, and the close itself, change nothing.
+  p.dataReceived(" more");
+  p.connectionLost(Failure(spindle::ConnectionDone()));
+  EXPECT_EQ(chunks, std::vector<std::size_t>{10});
+  EXPECT_TRUE(failedWith<spindle::CancelledError>(out));
+  EXPECT_EQ(connector->stops, 0);
+}
+
+TEST_F(PoetryClient, AConnectionMadeAfterTheCancelIsClosedAtOnce) {
+  auto factory = makeFactory();
+  startConnecting(*factory);
+  connector->state_ = spindle::Connector::State::Connected;  // too late to stop the attempt
+  factory->deferred().cancel();
+  EXPECT_EQ(connector->stops, 0);
   connect(*factory);
-  EXPECT_TRUE(clock.getDelayedCalls().empty());
+  EXPECT_TRUE(transport.disconnecting());
+  EXPECT_TRUE(failedWith<spindle::CancelledError>(out));
 }
 
-TEST_F(PoetryClientProtocol, TimeoutDropsTheConnection) {
+TEST_F(PoetryClient, CancelAfterThePoemDoesNothing) {
+  auto factory = makeFactory();
+  auto& p = connect(*factory);
+  p.connectionLost(Failure(spindle::ConnectionDone()));
+  factory->deferred().cancel();
+  ASSERT_TRUE(out && out->succeeded());
+  EXPECT_EQ(out->value(), "");
+}
+
+TEST_F(PoetryClient, ATimeoutClosesTheConnectionWithDeferredTimeoutError) {
   auto factory = makeFactory(0.3);
   auto& p = connect(*factory);
   p.dataReceived("one thread");
   clock.advance(0.29);
   EXPECT_FALSE(transport.disconnecting());
-  EXPECT_TRUE(results.empty());
+  EXPECT_FALSE(out);
   clock.advance(0.01);
   EXPECT_TRUE(transport.disconnecting());
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome, Outcome::TimedOut);
-  EXPECT_EQ(results[0].poem, "one thread");
-  EXPECT_EQ(poetry::describe(results[0], 0.3), "Task 3: timed out after 0.3 seconds");
-  // The close we asked for arrives later; the task is not reported twice.
+  EXPECT_TRUE(failedWith<spindle::DeferredTimeoutError>(out));
   p.connectionLost(Failure(spindle::ConnectionDone()));
-  EXPECT_EQ(results.size(), 1u);
+  EXPECT_TRUE(failedWith<spindle::DeferredTimeoutError>(out));
 }
 
-TEST_F(PoetryClientProtocol, TimeoutIsCancelledWhenThePoemCompletes) {
+TEST_F(PoetryClient, ATimeoutWhileConnectingStopsTheAttempt) {
+  auto factory = makeFactory(0.5);
+  startConnecting(*factory);
+  clock.advance(0.5);
+  EXPECT_EQ(connector->stops, 1);
+  EXPECT_TRUE(failedWith<spindle::DeferredTimeoutError>(out));
+}
+
+TEST_F(PoetryClient, APoemInTimeCancelsTheTimer) {
   auto factory = makeFactory(0.3);
   auto& p = connect(*factory);
-  EXPECT_EQ(clock.getDelayedCalls().size(), 1u);
-  p.dataReceived("short poem\n");
-  clock.advance(0.2);
   p.connectionLost(Failure(spindle::ConnectionDone()));
-  EXPECT_FALSE(factory->timer().active());
-  EXPECT_TRUE(factory->timer().cancelled());
   EXPECT_TRUE(clock.getDelayedCalls().empty());
-  clock.advance(1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome, Outcome::Poem);
-  EXPECT_FALSE(transport.disconnecting());
+  EXPECT_TRUE(out && out->succeeded());
 }
 
-TEST_F(PoetryClientProtocol, TimeoutStartsWhenConnecting) {
-  auto factory = makeFactory(1.0);
-  factory->startedConnecting(connector(*factory));
-  clock.advance(0.6);
-  protocol = factory->buildProtocol(transport.getPeer());
-  spindle::testing::connect(*protocol, transport);
-  clock.advance(0.4);  // 1.0 s after startedConnecting, only 0.4 s after connectionMade
-  EXPECT_TRUE(transport.disconnecting());
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome, Outcome::TimedOut);
+TEST_F(PoetryClient, TheDeferredDoesNotKeepTheFactoryAlive) {
+  auto factory = makeFactory();
+  spindle::Deferred<std::string> d = factory->deferred();
+  std::weak_ptr<PoetryClientFactory> weak = factory;
+  factory.reset();
+  EXPECT_TRUE(weak.expired());
+  d.cancel();  // the canceller finds no factory: only the CancelledError
+  EXPECT_TRUE(failedWith<spindle::CancelledError>(out));
 }
 
-TEST_F(PoetryClientProtocol, TimeoutWhileConnectingStopsTheAttempt) {
-  auto factory = makeFactory(0.5);
-  auto& c = connector(*factory);
-  factory->startedConnecting(c);
-  clock.advance(0.5);
-  EXPECT_EQ(c.stops, 1);
-  // stopConnecting's clientConnectionFailed(UserError) is not a second report.
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome, Outcome::TimedOut);
-}
+// --- The transform client ----------------------------------------------------------------------
 
-TEST_F(PoetryClientProtocol, UncleanCloseIsNotAPoem) {
-  auto factory = makeFactory(5.0);
-  auto& p = connect(*factory);
-  p.dataReceived("half a po");
-  p.connectionLost(Failure(spindle::ConnectionLost("Connection reset by peer")));
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome, Outcome::ConnectionLost);
-  EXPECT_EQ(results[0].reason, "Connection reset by peer");
-  EXPECT_TRUE(clock.getDelayedCalls().empty());
-}
-
-TEST_F(PoetryClientProtocol, ConnectionFailureIsReportedWithItsReason) {
-  auto factory = makeFactory(5.0);
-  auto& c = connector(*factory);
-  factory->startedConnecting(c);
-  Failure refused{spindle::ConnectionRefusedError()};
-  factory->clientConnectionFailed(c, refused);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome, Outcome::ConnectFailed);
-  EXPECT_EQ(results[0].reason, refused.getErrorMessage());
-  EXPECT_TRUE(clock.getDelayedCalls().empty());
-  EXPECT_EQ(poetry::describe(results[0], 5.0),
-            "Failed to connect to: 127.0.0.1:10000 (" + refused.getErrorMessage() + ")");
-}
-
-TEST_F(PoetryClientProtocol, FirstEventHooksRunOnce) {
-  poetry::ClientEvents events;
-  int data = 0, lost = 0;
-  events.firstData = [&] { ++data; };
-  events.firstLost = [&] { ++lost; };
-  PoetryClientFactory factory(clock, 1, {"127.0.0.1", 1}, std::nullopt, events);
-  auto p = factory.buildProtocol(transport.getPeer());
-  spindle::testing::connect(*p, transport);
-  p->dataReceived("a");
-  p->dataReceived("b");
-  EXPECT_EQ(data, 1);
-  EXPECT_EQ(lost, 0);
-  p->connectionLost(Failure(spindle::ConnectionDone()));
-  EXPECT_EQ(lost, 1);
-}
-
-TEST_F(PoetryClientProtocol, DestroyingTheFactoryCancelsItsTimer) {
-  {
-    auto factory = makeFactory(2.0);
-    factory->startTimer();
-    EXPECT_EQ(clock.getDelayedCalls().size(), 1u);
+class TransformClient : public ClientFactoryTest {
+ protected:
+  std::shared_ptr<poetry::TransformClientFactory> makeFactory(std::string_view poem) {
+    auto f = std::make_shared<poetry::TransformClientFactory>("cummingsify", poem);
+    watch(f->deferred(), out);
+    return f;
   }
-  EXPECT_TRUE(clock.getDelayedCalls().empty());
-  clock.advance(3);
-  EXPECT_TRUE(results.empty());
+};
+
+TEST_F(TransformClient, SendsOneNetstringRequestAndFiresWithTheAnswer) {
+  auto factory = makeFactory("Loom.\n");
+  auto& p = connect(*factory);
+  EXPECT_EQ(transport.value(), "18:cummingsify.Loom.\n,");
+  p.dataReceived("6:lo");
+  EXPECT_FALSE(out);
+  p.dataReceived("om.\n,");
+  ASSERT_TRUE(out && out->succeeded());
+  EXPECT_EQ(out->value(), "loom.\n");
+  EXPECT_TRUE(transport.disconnecting());
+  p.connectionLost(Failure(spindle::ConnectionDone()));
+  EXPECT_TRUE(out->succeeded());
+}
+
+TEST_F(TransformClient, ACloseWithoutAnAnswerIsNoAnswerError) {
+  auto factory = makeFactory("poem");
+  auto& p = connect(*factory);
+  p.connectionLost(Failure(spindle::ConnectionDone()));
+  EXPECT_TRUE(failedWith<poetry::NoAnswerError>(out));
+}
+
+TEST_F(TransformClient, AMalformedAnswerFailsWithItsParseError) {
+  auto factory = makeFactory("poem");
+  auto& p = connect(*factory);
+  p.dataReceived("4x");
+  ASSERT_TRUE(transport.closeReason());
+  EXPECT_TRUE(transport.closeReason()->check<spindle::NetstringParseError>());
+  p.connectionLost(*transport.closeReason());
+  EXPECT_TRUE(failedWith<spindle::NetstringParseError>(out));
+}
+
+TEST_F(TransformClient, AnAnswerLongerThanTheLimitIsRefused) {
+  auto factory = makeFactory("poem");
+  EXPECT_EQ(factory->maxAnswer(), poetry::kDefaultMaxRequest);
+  auto& p = connect(*factory);
+  p.dataReceived(std::to_string(poetry::kDefaultMaxRequest + 1) + ":");
+  ASSERT_TRUE(transport.closeReason());
+  EXPECT_TRUE(transport.closeReason()->check<spindle::NetstringParseError>());
+}
+
+TEST_F(TransformClient, CancelClosesTheConnection) {
+  auto factory = makeFactory("poem");
+  auto& p = connect(*factory);
+  factory->deferred().cancel();
+  EXPECT_TRUE(transport.disconnecting());
+  p.connectionLost(Failure(spindle::ConnectionDone()));
+  EXPECT_TRUE(failedWith<spindle::CancelledError>(out));
 }
 
 }  // namespace

@@ -22,6 +22,10 @@ Server startTransformServer(std::vector<std::string> args) {
   return spindle::test::spawnServer(TRANSFORM_SERVER_BIN, std::move(args));
 }
 
+Server startProxy(std::vector<std::string> args) {
+  return spindle::test::spawnServer(POETRY_PROXY_BIN, std::move(args));
+}
+
 void expectCleanStop(Server& server) {
   if (!server.child) return;
   server.child->signal(SIGTERM);
@@ -34,6 +38,10 @@ void expectCleanStop(Server& server) {
 
 std::unique_ptr<Child> runClient(std::vector<std::string> args, Millis timeout) {
   return spindle::test::runToExit(GET_POETRY_BIN, std::move(args), timeout);
+}
+
+std::unique_ptr<Child> runProxy(std::vector<std::string> args, Millis timeout) {
+  return spindle::test::runToExit(POETRY_PROXY_BIN, std::move(args), timeout);
 }
 
 std::string poemPath(std::string_view name) {

@@ -1,5 +1,5 @@
-// poetry-server and get-poetry as child processes (on the shared spindle::test::Child), and the
-// poetry-specific helpers of their end-to-end tests.
+// The poetry programs (poetry-server, get-poetry, transform-server, poetry-proxy) as child
+// processes (on the shared spindle::test::Child), and the helpers of their end-to-end tests.
 #pragma once
 
 #include <cstddef>
@@ -27,12 +27,17 @@ using Server = spindle::test::ServerChild;
 Server startServer(std::vector<std::string> args);
 /// The same for transform-server.
 Server startTransformServer(std::vector<std::string> args = {});
+/// The same for poetry-proxy.
+Server startProxy(std::vector<std::string> args);
 /// Stops a server with SIGTERM; fails the current test unless it exits 0 with no sanitizer
 /// report on stderr.
 void expectCleanStop(Server& server);
 
 /// Runs get-poetry with `args` to completion (bounded by `timeout`).
 std::unique_ptr<Child> runClient(std::vector<std::string> args, Millis timeout = 8000ms);
+
+/// Runs poetry-proxy with `args` to completion (for its usage errors).
+std::unique_ptr<Child> runProxy(std::vector<std::string> args, Millis timeout = 8000ms);
 
 /// The path of a poem shipped in poetry/.
 std::string poemPath(std::string_view name);

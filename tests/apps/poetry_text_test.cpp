@@ -49,18 +49,22 @@ TEST(PoetryElapsed, FormatsAsTimedelta) {
 }
 
 TEST(PoetryReport, DescribesEachOutcome) {
+  using spindle::Failure;
+  using Result = spindle::Result<std::string>;
   spindle::HostPort where{"127.0.0.1", 10000};
-  using poetry::Outcome;
-  EXPECT_EQ(poetry::describe({2, where, Outcome::Poem, "\xc3\xa9t\xc3\xa9\n", ""}, {}),
+  EXPECT_EQ(poetry::describe(2, where, Result("\xc3\xa9t\xc3\xa9\n"), {}),
             "Task 2: 4 characters of poetry");
-  EXPECT_EQ(poetry::describe({1, where, Outcome::ConnectFailed, "", "Connection was refused"}, {}),
-            "Failed to connect to: 127.0.0.1:10000 (Connection was refused)");
-  EXPECT_EQ(poetry::describe({3, {"::1", 7}, Outcome::ConnectFailed, "", "x"}, {}),
-            "Failed to connect to: [::1]:7 (x)");
-  EXPECT_EQ(poetry::describe({1, where, Outcome::ConnectionLost, "ab", "reset"}, {}),
+  Failure refused{spindle::ConnectionRefusedError()};
+  EXPECT_EQ(poetry::describe(1, where, Result(refused), {}),
+            "Failed to connect to: 127.0.0.1:10000 (" + refused.getErrorMessage() + ")");
+  Failure dns{spindle::DNSLookupError("no such host")};
+  EXPECT_EQ(poetry::describe(3, {"::1", 7}, Result(dns), {}),
+            "Failed to connect to: [::1]:7 (" + dns.getErrorMessage() + ")");
+  EXPECT_EQ(poetry::describe(1, where, Result(Failure(spindle::ConnectionLost("reset"))), {}),
             "Task 1: connection lost (reset)");
-  EXPECT_EQ(poetry::describe({4, where, Outcome::TimedOut, "", ""}, 0.3),
-            "Task 4: timed out after 0.3 seconds");
+  Failure late{spindle::DeferredTimeoutError(0.3)};
+  EXPECT_EQ(poetry::describe(4, where, Result(late), 0.3), "Task 4: timed out after 0.3 seconds");
+  EXPECT_EQ(poetry::describe(4, where, Result(late), {}), "Task 4: timed out after 0.3 seconds");
 }
 
 std::vector<poetry::Frame> frames(std::initializer_list<const char*> names) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages spindle needs to build and test, and only those that are missing.
 #
-# Usage: scripts/deps.sh [bench]
+# Usage: scripts/deps.sh [bench|fuzz]
 #   (no argument)  what `make build`, `make test` and `make demo` need
 #   bench          that, plus the benchmarks' peers (Asio, libuv, libevent, Twisted) and python3
+#   fuzz           that, plus clang and libFuzzer for `make fuzz`
 #
 # As root: `apt-get update` then `apt-get install -y` of the missing ones. As anyone else, with
 # something missing: prints the apt-get command to run and fails. With nothing missing it does
@@ -36,11 +37,19 @@ BENCH_PACKAGES=(
   python3-twisted
 )
 
+FUZZ_PACKAGES=(
+  clang-16            # libFuzzer is clang's; clang 16 (Debian 12's clang is 14, too old for
+                      # std::source_location with libstdc++ 12 and for sanitized coroutines)
+  libclang-rt-16-dev  # libFuzzer and the sanitizers' runtimes for clang 16
+  llvm-16             # llvm-symbolizer: crash reports with function names and lines
+)
+
 case "${1:-}" in
   "") ;;
   bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+  fuzz) PACKAGES+=("${FUZZ_PACKAGES[@]}") ;;
   *)
-    echo "usage: $0 [bench]" >&2
+    echo "usage: $0 [bench|fuzz]" >&2
     exit 2
     ;;
 esac

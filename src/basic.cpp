@@ -96,7 +96,8 @@ void FramedReceiver::resumeProducing() {
   paused_ = false;
   if (transport) transport->resumeProducing();
   // Inside a callback the running pass goes on by itself; otherwise deliver what waited.
-  if (!busy_) dataReceived({});
+  // Not the virtual dataReceived: a wrapper such as TimeoutMixin would take this for traffic.
+  if (!busy_) FramedReceiver::dataReceived({});
 }
 
 void FramedReceiver::stopProducing() {

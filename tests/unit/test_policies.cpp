@@ -50,6 +50,31 @@ TEST(TimeoutMixin, TrafficResetsTheTimer) {
   EXPECT_TRUE(t.disconnecting());
 }
 
+TEST(TimeoutMixin, ResumingAPausedReceiverIsNotTraffic) {
+  // resumeProducing delivers what waited, but the peer sent nothing new: the idle clock runs on.
+  Clock clock;
+  Idle p(clock);
+  StringTransport t;
+  p.makeConnection(t);
+  p.pauseProducing();
+  clock.advance(9);
+  p.resumeProducing();
+  clock.advance(1);
+  EXPECT_TRUE(t.disconnecting()) << "resumeProducing reset the idle timer";
+}
+
+TEST(TimeoutMixin, LinesThatWaitedForResumeAreDelivered) {
+  Clock clock;
+  Idle p(clock);
+  StringTransport t;
+  p.makeConnection(t);
+  p.pauseProducing();
+  p.dataReceived("a\r\nb\r\n");
+  EXPECT_TRUE(p.lines.empty());
+  p.resumeProducing();
+  EXPECT_EQ(p.lines, (std::vector<std::string>{"a", "b"}));
+}
+
 TEST(TimeoutMixin, SetTimeoutNulloptDisablesAndReturnsPrevious) {
   Clock clock;
   Idle p(clock);

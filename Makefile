@@ -50,6 +50,10 @@ TSAN_ENV = TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1
 # at TSan's speed.
 TSAN_TESTS = ^(CallFromThread|ThreadedResolver|ReactorLifecycle|SystemEvents|ReactorTimers|$\
              ReactorDescriptors|SignalHandlers|SignalsOff|TermAndInt/Signals)\.
+# TSan runs a signal's handler only at the receiving thread's next intercepted call, and
+# epoll_wait is not one that delivers it: a kill() that lands just before the reactor waits is
+# held back until the watchdog fires. Real delivery is immediate; the plain and ASan runs test it.
+TSAN_SKIP  = ^SignalHandlers\.SignalSentFromAnotherThreadStopsTheReactor$$
 
 .PHONY: all deps deps-bench build test build-sanitize build-tsan test-sanitize soak demo bench \
         bench-quick clean
@@ -89,7 +93,7 @@ build-tsan: deps
 
 test-sanitize: build-sanitize build-tsan
 	$(SANITIZER_ENV) ctest --test-dir $(ASAN_DIR) $(CTEST_FLAGS)
-	$(TSAN_ENV) ctest --test-dir $(TSAN_DIR) $(CTEST_FLAGS) -R '$(TSAN_TESTS)'
+	$(TSAN_ENV) ctest --test-dir $(TSAN_DIR) $(CTEST_FLAGS) -R '$(TSAN_TESTS)' -E '$(TSAN_SKIP)'
 
 # Many connections for a while, every byte checked both ways (soak/README.md). Fails on any lost
 # or corrupted byte, any error, or fewer connections held than asked.

@@ -72,7 +72,7 @@ struct ServeOptions {
 /// went to the kernel at once is not watched: its connection closes in this reactor step.
 class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
  public:
-  static constexpr std::size_t kChunk = 64 * 1024;
+  static constexpr std::size_t kChunk = 256 * 1024;
 
   SlowPoetryProtocol(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
                      ServeOptions options);

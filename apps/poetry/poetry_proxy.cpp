@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
     return poetry::getPoetry(reactor, o.upstream.host, o.upstream.port, fetch);
   });
   auto factory = std::make_shared<poetry::ProxyFactory>(cache);
-  factory->onConnection = [&cache](const spindle::Address& peer) {
-    poetry::cli::say("Connection from {}{}", peer, cache->cached() ? " (poem cached)" : "");
+  poetry::cli::ConnectionLog log(reactor);
+  factory->onConnection = [&cache, &log](const spindle::Address& peer) {
+    log.line("Connection from {}{}", peer, cache->cached() ? " (poem cached)" : "");
   };
   factory->onFailure = [](const spindle::Address& peer, const spindle::Failure& why) {
     fmt::print(stderr, "poetry-proxy: closed {}: {}\n", peer, why.toString());

@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
                              poetry::cli::idleTimeout(o.idleTimeout)};
   auto factory = std::make_shared<poetry::SlowPoetryFactory>(
       reactor, std::make_shared<const std::string>(std::move(*poem)), serve);
-  factory->onConnection = [](const spindle::Address& peer) {
-    fmt::print("Connection from {}\n", peer);
-    std::fflush(stdout);
+  poetry::cli::ConnectionLog log(reactor);
+  factory->onConnection = [&log](const spindle::Address& peer) {
+    log.line("Connection from {}", peer);
   };
   factory->onDropped = [](const spindle::Address& peer, const spindle::Failure& why) {
     fmt::print(stderr, "poetry-server: dropped {}: {}\n", peer, why.toString());

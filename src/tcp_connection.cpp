@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <iterator>
 
 #include "failures.hpp"
 #include "reactor_impl.hpp"
@@ -130,6 +131,25 @@ bool TcpConnection::sendNow(std::string_view data, std::size_t& sent) {
   return true;
 }
 
+bool TcpConnection::sendGathered(std::size_t& sent) {
+  sent = 0;
+  iovec iov[WriteBuffer::kMaxIov];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = out_->gather(iov, std::size(iov));
+  for (;;) {
+    ssize_t n = sys::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      sent = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (wouldBlock(errno)) return true;
+    closeWith(Failure(ConnectionLost({errno, std::system_category()})));
+    return false;
+  }
+}
+
 void TcpConnection::write(std::string_view data) {
   if (state_ == State::Closed || writeShut_ || data.empty()) return;
   std::size_t sent = 0;
@@ -139,9 +159,23 @@ void TcpConnection::write(std::string_view data) {
   buffered(data.substr(sent));
 }
 
+void TcpConnection::write(const SharedBytes& data) {
+  if (state_ == State::Closed || writeShut_ || data.empty()) return;
+  std::size_t sent = 0;
+  if (!out_ && !sendNow(data.view(), sent)) return;
+  if (sent == data.size()) return;
+  if (!out_) out_ = std::make_unique<WriteBuffer>();
+  out_->append(data.substr(sent));  // by reference: the rest is not copied
+  afterBuffering();
+}
+
 void TcpConnection::buffered(std::string_view rest) {
   if (!out_) out_ = std::make_unique<WriteBuffer>();
   out_->append(rest);
+  afterBuffering();
+}
+
+void TcpConnection::afterBuffering() {
   reactor_.addWriter(*this);
   // Pause on the crossing only, not on every write above the mark.
   if (flow_ && flow_->producer && flow_->streaming && !flow_->paused &&
@@ -189,17 +223,18 @@ void TcpConnection::writeSequence(std::span<const std::string_view> data) {
 void TcpConnection::doWrite() {
   if (out_) {
     std::size_t sent = 0;
-    if (!sendNow(out_->view(), sent)) return;
+    if (!(out_->contiguous() ? sendNow(out_->view(), sent) : sendGathered(sent))) return;
     out_->consume(sent);
     if (out_->empty()) out_.reset();  // an idle connection holds no buffer
   }
   if (!out_) {
-    // A pull producer is asked for more each time the socket can take it.
-    if (!(flow_ && flow_->producer && !flow_->streaming)) reactor_.removeWriter(*this);
+    // Flushed for loseConnection: the close ends the registration, so no epoll_ctl first.
     if (state_ == State::Disconnecting) {
       closeClean();
       return;
     }
+    // A pull producer is asked for more each time the socket can take it.
+    if (!(flow_ && flow_->producer && !flow_->streaming)) reactor_.removeWriter(*this);
     if (writeShutPending()) {
       shutWrite();
       return;

@@ -79,10 +79,13 @@ class TcpConnection final : public FileDescriptor, public Transport {
   };
   FlowControl& flow();
   void buffered(std::string_view rest);
+  void afterBuffering();  // the writer watch and the producer's pause, after bytes were queued
   void producerMayResume();
 
   /// Sends what the kernel takes now; returns false if the connection failed (and is closing).
   bool sendNow(std::string_view data, std::size_t& sent);
+  /// The same for the buffer's segments at once (one sendmsg).
+  bool sendGathered(std::size_t& sent);
   void closeClean();  // after the flush that loseConnection asked for
   void readEnded();   // the peer's FIN
   void shutWrite();   // after the flush that loseWriteConnection asked for

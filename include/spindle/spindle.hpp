@@ -3,6 +3,7 @@
 
 #include "spindle/address.hpp"
 #include "spindle/basic.hpp"
+#include "spindle/bytes.hpp"
 #include "spindle/coroutine.hpp"
 #include "spindle/defer.hpp"
 #include "spindle/defer_list.hpp"

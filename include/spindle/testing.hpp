@@ -24,6 +24,7 @@ class StringTransport : public Transport {
 
   void write(std::string_view data) override;
   void writeSequence(std::span<const std::string_view> data) override;
+  using Transport::write;
   using Transport::loseConnection;
   using Transport::writeSequence;
   void loseConnection(const Failure& reason) override;

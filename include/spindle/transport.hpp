@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "spindle/address.hpp"
+#include "spindle/bytes.hpp"
 #include "spindle/failure.hpp"
 
 namespace spindle {
@@ -40,6 +41,10 @@ class Transport : public Producer {
   /// Writes after the connection is closed are dropped; writes after loseConnection() but before
   /// the close are still sent.
   virtual void write(std::string_view data) = 0;
+  /// The same for shared bytes, without copying them: what the socket cannot take now is kept
+  /// by reference until sent (a small remainder may still be copied). A transport that cannot
+  /// hold references copies, which is this default.
+  virtual void write(const SharedBytes& data) { write(data.view()); }
   /// Writes several pieces in order, as one write of their concatenation (no copy when it can).
   virtual void writeSequence(std::span<const std::string_view> data) = 0;
   void writeSequence(std::initializer_list<std::string_view> data) {

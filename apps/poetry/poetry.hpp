@@ -61,9 +61,10 @@ struct ServeOptions {
 /// Sends one poem to one client on its own schedule, then closes with loseConnection().
 /// Timed with an IReactorTime so tests can drive it with testing::Clock.
 ///
-/// It is its transport's producer, so a client that reads slowly costs bounded memory: with
-/// delay 0 the poem goes out in chunks of kChunk while the transport takes them, pausing at its
-/// high water mark; with a delay, the schedule stops while paused and picks up on resume.
+/// A client that reads slowly costs bounded memory: with delay 0 the whole poem is written at
+/// once as SharedBytes, so what the kernel does not take waits in the transport by reference
+/// (every connection shares the one poem); with a delay the protocol is its transport's
+/// producer, and the schedule stops while paused and picks up on resume.
 ///
 /// With an idle timeout, a client counts as idle while bytes wait in the transport's buffer and
 /// none of them leaves it (the kernel takes none: the client does not read). An IdleWatch looks
@@ -72,10 +73,11 @@ struct ServeOptions {
 /// went to the kernel at once is not watched: its connection closes in this reactor step.
 class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
  public:
-  static constexpr std::size_t kChunk = 256 * 1024;
-
-  SlowPoetryProtocol(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
+  SlowPoetryProtocol(spindle::IReactorTime& time, spindle::SharedBytes poem,
                      ServeOptions options);
+  SlowPoetryProtocol(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
+                     ServeOptions options)
+      : SlowPoetryProtocol(time, spindle::SharedBytes(std::move(poem)), options) {}
   void connectionMade() override;
   /// Cancels the pending send and the idle watch: a client that went away stops its schedule.
   void connectionLost(const spindle::Failure& reason) override;
@@ -98,7 +100,7 @@ class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
   void dropClient();
 
   spindle::IReactorTime& time_;
-  std::shared_ptr<const std::string> poem_;
+  spindle::SharedBytes poem_;
   ServeOptions options_;
   std::size_t offset_ = 0;
   std::size_t handedAtLastLook_ = 0;  // sent() - bufferedSize() when the watch last looked
@@ -120,7 +122,7 @@ class SlowPoetryFactory : public spindle::ServerFactory {
 
  private:
   spindle::IReactorTime& time_;
-  std::shared_ptr<const std::string> poem_;
+  spindle::SharedBytes poem_;
   ServeOptions options_;
 };
 

@@ -5,8 +5,7 @@
 
 namespace poetry {
 
-SlowPoetryProtocol::SlowPoetryProtocol(spindle::IReactorTime& time,
-                                       std::shared_ptr<const std::string> poem,
+SlowPoetryProtocol::SlowPoetryProtocol(spindle::IReactorTime& time, spindle::SharedBytes poem,
                                        ServeOptions options)
     : time_(time),
       poem_(std::move(poem)),
@@ -15,9 +14,9 @@ SlowPoetryProtocol::SlowPoetryProtocol(spindle::IReactorTime& time,
           time, [this] { return clientMoved(); }, [this] { dropClient(); }) {}
 
 void SlowPoetryProtocol::connectionMade() {
-  transport->registerProducer(*this, true);
+  if (options_.delay > 0) transport->registerProducer(*this, true);
   sendNext();
-  bool closingNow = offset_ >= poem_->size() && transport->bufferedSize() == 0;
+  bool closingNow = offset_ >= poem_.size() && transport->bufferedSize() == 0;
   if (options_.idleTimeout && connected && !closingNow) idle_.start(*options_.idleTimeout);
 }
 
@@ -38,25 +37,27 @@ void SlowPoetryProtocol::dropClient() {
 }
 
 void SlowPoetryProtocol::sendNext() {
-  const std::string& poem = *poem_;
-  // Fast mode writes chunk after chunk until the transport pauses us or the poem is out; slow
-  // mode writes one piece per tick.
-  while (connected && !paused_ && offset_ < poem.size()) {
-    std::size_t n = poem.size() - offset_;
-    n = options_.delay > 0 ? std::min(n, std::max<std::size_t>(options_.numBytes, 1))
-                           : std::min(n, kChunk);
-    transport->write(std::string_view(poem).substr(offset_, n));
+  if (options_.delay <= 0) {
+    // Fast mode hands over the whole poem by reference: what the kernel does not take at once
+    // waits in the transport without a copy, so a slow client costs no memory for it.
+    transport->write(poem_);
+    offset_ = poem_.size();
+    if (connected) transport->loseConnection();
+    return;
+  }
+  // Slow mode writes one piece per tick.
+  if (!paused_ && offset_ < poem_.size()) {
+    std::size_t n = std::min(poem_.size() - offset_, std::max<std::size_t>(options_.numBytes, 1));
+    transport->write(poem_.view().substr(offset_, n));
     offset_ += n;
-    if (options_.delay > 0) break;
   }
   if (!connected) return;  // a write found the connection gone
-  if (offset_ >= poem.size()) {
+  if (offset_ >= poem_.size()) {
     transport->unregisterProducer();
     transport->loseConnection();
     return;
   }
-  if (options_.delay > 0 && !paused_)
-    next_ = time_.callLater(options_.delay, [this] { sendNext(); });
+  if (!paused_) next_ = time_.callLater(options_.delay, [this] { sendNext(); });
 }
 
 void SlowPoetryProtocol::pauseProducing() {
@@ -68,11 +69,8 @@ void SlowPoetryProtocol::resumeProducing() {
   idle_.touch();  // the transport drained to its low water mark: the client is reading
   if (!paused_) return;
   paused_ = false;
-  if (options_.delay > 0) {
-    if (!next_.active()) next_ = time_.callLater(options_.delay, [this] { sendNext(); });
-  } else {
-    sendNext();
-  }
+  // Only the slow mode is a producer.
+  if (!next_.active()) next_ = time_.callLater(options_.delay, [this] { sendNext(); });
 }
 
 void SlowPoetryProtocol::connectionLost(const spindle::Failure&) {

@@ -11,28 +11,28 @@
 
 namespace {
 
+// Like the peers, every connection sends from the one copy of the poem.
 class Poetry : public spindle::Protocol {
  public:
-  explicit Poetry(std::shared_ptr<const std::string> poem) : poem_(std::move(poem)) {}
+  explicit Poetry(spindle::SharedBytes poem) : poem_(std::move(poem)) {}
   void connectionMade() override {
-    transport->write(*poem_);
+    transport->write(poem_);
     transport->loseConnection();
   }
 
  private:
-  std::shared_ptr<const std::string> poem_;
+  spindle::SharedBytes poem_;  // a reference to the factory's poem, not a copy of it
 };
 
 class PoetryFactory : public spindle::ServerFactory {
  public:
-  explicit PoetryFactory(std::string poem)
-      : poem_(std::make_shared<const std::string>(std::move(poem))) {}
+  explicit PoetryFactory(std::string poem) : poem_(std::move(poem)) {}
   std::unique_ptr<spindle::Protocol> buildProtocol(const spindle::Address&) override {
     return makeProtocol<Poetry>(poem_);
   }
 
  private:
-  std::shared_ptr<const std::string> poem_;
+  spindle::SharedBytes poem_;
 };
 
 }  // namespace

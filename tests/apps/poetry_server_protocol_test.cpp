@@ -102,33 +102,31 @@ TEST_F(PoetryServerProtocol, FactoryBuildsProtocolsAndReportsPeers) {
 
 namespace {
 
-/// A transport whose buffer "fills" after `limit` bytes: it pauses its producer then, as a TCP
-/// transport does at its high water mark.
-struct FillingTransport : spindle::testing::StringTransport {
-  std::size_t limit;
-  explicit FillingTransport(std::size_t l) : limit(l) {}
-  void write(std::string_view data) override {
-    StringTransport::write(data);
-    if (value().size() >= limit && producer()) producer()->pauseProducing();
+/// Records the shared writes it is given (and copies their bytes like any StringTransport).
+struct SharingTransport : spindle::testing::StringTransport {
+  std::vector<spindle::SharedBytes> shared;
+  using StringTransport::write;
+  void write(const spindle::SharedBytes& data) override {
+    shared.push_back(data);
+    StringTransport::write(data.view());
   }
 };
 
 }  // namespace
 
-TEST(SlowPoetryProtocolProducer, FastModeStopsWritingWhilePausedAndFinishesOnResume) {
+TEST(SlowPoetryProtocolProducer, FastModeHandsTheWholePoemOverByReference) {
   spindle::testing::Clock clock;
   auto poem = std::make_shared<const std::string>(std::string(1 << 20, 'p'));
   poetry::SlowPoetryProtocol p(clock, poem, {.delay = 0.0, .numBytes = 10});
-  FillingTransport t(3 * poetry::SlowPoetryProtocol::kChunk);
+  SharingTransport t;
   p.makeConnection(t);
-  ASSERT_EQ(t.producer(), &p);
-  EXPECT_EQ(t.value().size(), 3 * poetry::SlowPoetryProtocol::kChunk) << "paused at the mark";
-  EXPECT_FALSE(t.disconnecting());
-  t.limit = SIZE_MAX;
-  p.resumeProducing();
+  ASSERT_EQ(t.shared.size(), 1u) << "one write of the whole poem";
+  EXPECT_EQ(t.shared[0].data(), poem->data()) << "the poem itself, not a copy";
+  EXPECT_EQ(t.shared[0].size(), poem->size());
   EXPECT_EQ(t.value(), *poem);
   EXPECT_TRUE(t.disconnecting());
-  EXPECT_EQ(t.producer(), nullptr) << "unregistered once the poem is out";
+  EXPECT_EQ(t.producer(), nullptr) << "fast mode needs no producer";
+  EXPECT_EQ(p.sent(), poem->size());
 }
 
 TEST(SlowPoetryProtocolProducer, SlowModeHoldsItsScheduleWhilePaused) {

@@ -1,5 +1,5 @@
 // The common connection-rate load generator (libuv's "pound"): raw epoll, one thread.
-//   pound-load HOST PORT CONCURRENCY SECONDS [--sources N] [--server-pid PID]
+//   pound-load HOST PORT CONCURRENCY SECONDS [--reset] [--sources N] [--server-pid PID]
 // Keeps CONCURRENCY connections outstanding; each connects, writes "PING", reads the 4-byte
 // echo, checks it, closes and is replaced by a new one. Prints one RESULT line with the
 // connections completed in SECONDS (and with --server-pid, the server's CPU time meanwhile).
@@ -9,6 +9,9 @@
 // (net.ipv4.tcp_tw_reuse=2, the default), which caps one source address at roughly the port
 // range (28k) per second. --sources N spreads connections over source addresses 127.0.0.1 ..
 // 127.0.0.N (still loopback) to lift that cap; the driver reports connect errors if it binds.
+// --reset closes each finished connection with a reset (SO_LINGER 0) instead of a FIN, so no
+// TIME_WAIT is left and the rate is bounded by CPU (the server's or this program's), not by
+// ports; the server then reads ECONNRESET where it would have read end of stream.
 #include <sys/epoll.h>
 
 #include <vector>
@@ -29,9 +32,10 @@ struct Slot {
 
 class Pound {
  public:
-  Pound(const char* host, int port, int concurrency, int sources, int serverPid)
+  Pound(const char* host, int port, int concurrency, bool reset, int sources, int serverPid)
       : target_(bench::ipv4(host, port)),
         slots_(concurrency),
+        reset_(reset),
         sources_(sources),
         serverPid_(serverPid) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -132,6 +136,10 @@ class Pound {
     if (s.got < kLen) return;
     if (std::memcmp(s.echo, kMessage, kLen) != 0) ++badEchoes_;
     ++done_;
+    if (reset_) {
+      linger hard{1, 0};
+      ::setsockopt(s.fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    }
     ::close(s.fd);
     open(i);
   }
@@ -139,6 +147,7 @@ class Pound {
   sockaddr_in target_;
   std::vector<Slot> slots_;
   std::vector<std::size_t> retry_;
+  bool reset_;
   int sources_;
   int serverPid_;
   std::uint32_t next_ = 0;
@@ -151,15 +160,19 @@ class Pound {
 
 int main(int argc, char** argv) {
   const char* usage =
-      "usage: pound-load HOST PORT CONCURRENCY SECONDS [--sources N] [--server-pid PID]";
+      "usage: pound-load HOST PORT CONCURRENCY SECONDS [--reset] [--sources N] "
+      "[--server-pid PID]";
   if (argc < 5) bench::die("%s", usage);
   int port = static_cast<int>(bench::parseInt(argv[2], "PORT", 1, 65535));
   int concurrency = static_cast<int>(bench::parseInt(argv[3], "CONCURRENCY", 1, 20000));
   double seconds = bench::parseSeconds(argv[4], "SECONDS");
   int sources = 1, serverPid = 0;
+  bool reset = false;
   for (int i = 5; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--sources" && i + 1 < argc) {
+    if (a == "--reset") {
+      reset = true;
+    } else if (a == "--sources" && i + 1 < argc) {
       sources = static_cast<int>(bench::parseInt(argv[++i], "--sources", 1, 250));
     } else if (a == "--server-pid" && i + 1 < argc) {
       serverPid = static_cast<int>(bench::parseInt(argv[++i], "--server-pid", 1, 1 << 30));
@@ -168,6 +181,6 @@ int main(int argc, char** argv) {
     }
   }
   bench::raiseFdLimit();
-  Pound pound(argv[1], port, concurrency, sources, serverPid);
+  Pound pound(argv[1], port, concurrency, reset, sources, serverPid);
   return pound.run(seconds);
 }

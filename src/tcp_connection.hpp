@@ -43,6 +43,7 @@ class TcpConnection final : public FileDescriptor, public Transport {
 
   // Transport
   void write(std::string_view data) override;
+  void write(const SharedBytes& data) override;
   void writeSequence(std::span<const std::string_view> data) override;
   using Transport::loseConnection;
   using Transport::writeSequence;

@@ -55,8 +55,12 @@ Address Address::fromSockaddr(const sockaddr* addr, socklen_t len) {
 std::string Address::host() const {
   char buf[INET6_ADDRSTRLEN] = "";
   if (storage_.sa.sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof buf);
-  } else if (storage_.sa.sa_family == AF_INET6) {
+    // fmt rather than inet_ntop, whose sprintf was most of the cost of a server's log line.
+    const auto* b = reinterpret_cast<const unsigned char*>(
+        &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr);
+    return fmt::format("{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+  }
+  if (storage_.sa.sa_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
               sizeof buf);
   }
@@ -81,8 +85,10 @@ socklen_t Address::sockaddrLen() const noexcept {
 
 std::string Address::toString() const {
   if (!valid()) return "<none>";
-  if (isIPv6()) return "[" + host() + "]:" + std::to_string(port());
-  return host() + ":" + std::to_string(port());
+  if (isIPv6()) return fmt::format("[{}]:{}", host(), port());
+  const auto* b = reinterpret_cast<const unsigned char*>(
+      &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr);
+  return fmt::format("{}.{}.{}.{}:{}", b[0], b[1], b[2], b[3], port());
 }
 
 bool operator==(const Address& a, const Address& b) noexcept {

@@ -46,7 +46,9 @@ TEST(TimerHeap, RandomOperationsRunInDeadlineThenSchedulingOrder) {
         }
       }
       ASSERT_EQ(calls[id].active(), model.count(id) == 1);
-      if (calls[id].active()) ASSERT_DOUBLE_EQ(calls[id].getTime(), model[id].first);
+      if (calls[id].active()) {
+        ASSERT_DOUBLE_EQ(calls[id].getTime(), model[id].first);
+      }
     }
     std::vector<std::pair<std::pair<double, int>, int>> expected;
     for (auto& [id, key] : model)

@@ -2,7 +2,8 @@
 //   pound-load HOST PORT CONCURRENCY SECONDS [--reset] [--sources N] [--server-pid PID]
 // Keeps CONCURRENCY connections outstanding; each connects, writes "PING", reads the 4-byte
 // echo, checks it, closes and is replaced by a new one. Prints one RESULT line with the
-// connections completed in SECONDS (and with --server-pid, the server's CPU time meanwhile).
+// connections completed in SECONDS (and with --server-pid, the server's CPU time meanwhile), and
+// how many epoll_waits that took (connections per wait show how much each wake-up batched).
 //
 // Ephemeral ports: this side closes first, so each finished connection leaves a TIME_WAIT
 // socket here. Linux reuses them for new outgoing loopback connections after about a second
@@ -51,6 +52,7 @@ class Pound {
     while (t < deadline && fatal_ == 0) {
       int timeout = retry_.empty() ? static_cast<int>((deadline - t) * 1000) + 1 : 1;
       int n = ::epoll_wait(epfd_, events, 1024, timeout);
+      ++waits_;
       for (int k = 0; k < n; ++k)
         onEvent(events[k].data.u32, events[k].events);
       t = bench::now();
@@ -60,10 +62,10 @@ class Pound {
     const double serverCpu1 = serverCpu();
     std::printf(
         "RESULT connections=%llu errors=%llu bad_echoes=%llu seconds=%.6f conns_per_s=%.1f "
-        "server_cpu_s=%.6f\n",
+        "server_cpu_s=%.6f waits=%llu\n",
         static_cast<unsigned long long>(done_), static_cast<unsigned long long>(errors_),
         static_cast<unsigned long long>(badEchoes_), elapsed, done_ / elapsed,
-        serverCpu1 - serverCpu0);
+        serverCpu1 - serverCpu0, static_cast<unsigned long long>(waits_));
     return done_ > 0 && badEchoes_ == 0 && fatal_ == 0 ? 0 : 1;
   }
 
@@ -154,6 +156,7 @@ class Pound {
   int epfd_;
   int fatal_ = 0;
   std::uint64_t done_ = 0, errors_ = 0, badEchoes_ = 0;
+  std::uint64_t waits_ = 0;  // epoll_wait calls: fewer per connection means bigger batches
 };
 
 }  // namespace

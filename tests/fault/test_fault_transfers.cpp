@@ -64,9 +64,11 @@ struct EchoServer : Protocol, HalfCloseableProtocol, Counted {
   void connectionLost(const Failure&) override { --*live; }
 };
 
-/// A pull producer of the payload: each time the transport asks, one piece of random size,
-/// alternately by write and writeSequence; at the end it half-closes. Checksums the echo.
+/// A pull producer of the payload: each time the transport asks, one piece of random size, in
+/// turn by write, writeSequence and a write of SharedBytes (queued by reference, so flushes mix
+/// copied and shared segments in one sendmsg); at the end it half-closes. Checksums the echo.
 struct EchoClient : Protocol, Producer, Counted {
+  std::shared_ptr<const std::string> shared;
   const std::string& payload;
   Checksum received;
   std::optional<Failure> reason;
@@ -74,17 +76,23 @@ struct EchoClient : Protocol, Producer, Counted {
   std::uint64_t random;
   std::size_t at = 0;
   int pieces = 0;
-  EchoClient(const std::string& p, std::uint64_t seed) : payload(p), random(seed) {}
+  EchoClient(std::shared_ptr<const std::string> p, std::uint64_t seed)
+      : shared(std::move(p)), payload(*shared), random(seed) {}
 
   void connectionMade() override { transport->registerProducer(*this, false); }
   void resumeProducing() override {
     random = random * 6364136223846793005ull + 1442695040888963407ull;
     const std::size_t n = std::min<std::size_t>(1 + (random >> 33) % 65536, payload.size() - at);
     const std::string_view piece(payload.data() + at, n);
-    if (++pieces % 2 == 0) {
-      transport->write(piece);
-    } else {
-      transport->writeSequence({piece.substr(0, n / 3), piece.substr(n / 3)});
+    switch (++pieces % 3) {
+      case 0:
+        transport->write(piece);
+        break;
+      case 1:
+        transport->writeSequence({piece.substr(0, n / 3), piece.substr(n / 3)});
+        break;
+      default:
+        transport->write(SharedBytes(shared).substr(at, n));
     }
     at += n;
     if (at == payload.size()) {
@@ -101,9 +109,10 @@ struct EchoClient : Protocol, Producer, Counted {
 };
 
 TEST_P(FaultTransfer, EchoDeliversEveryByteOnceAndEndsCleanly) {
-  const std::string payload = makePayload(kEchoBytes, static_cast<unsigned>(GetParam()));
+  const auto payload = std::make_shared<const std::string>(
+      makePayload(kEchoBytes, static_cast<unsigned>(GetParam())));
   Checksum expected;
-  expected.add(payload);
+  expected.add(*payload);
   auto server = std::make_shared<Factory>();
   server->protocol = [this] { return std::make_unique<EchoServer>(&serversLive); };
   Checksum got;

@@ -73,8 +73,7 @@ struct ServeOptions {
 /// went to the kernel at once is not watched: its connection closes in this reactor step.
 class SlowPoetryProtocol : public spindle::Protocol, public spindle::Producer {
  public:
-  SlowPoetryProtocol(spindle::IReactorTime& time, spindle::SharedBytes poem,
-                     ServeOptions options);
+  SlowPoetryProtocol(spindle::IReactorTime& time, spindle::SharedBytes poem, ServeOptions options);
   SlowPoetryProtocol(spindle::IReactorTime& time, std::shared_ptr<const std::string> poem,
                      ServeOptions options)
       : SlowPoetryProtocol(time, spindle::SharedBytes(std::move(poem)), options) {}

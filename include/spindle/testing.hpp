@@ -24,8 +24,8 @@ class StringTransport : public Transport {
 
   void write(std::string_view data) override;
   void writeSequence(std::span<const std::string_view> data) override;
-  using Transport::write;
   using Transport::loseConnection;
+  using Transport::write;
   using Transport::writeSequence;
   void loseConnection(const Failure& reason) override;
   /// Records the half-close; writes are still recorded (a test checks what came after it).

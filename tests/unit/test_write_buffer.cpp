@@ -19,7 +19,8 @@ std::string gathered(const WriteBuffer& b, std::size_t max = WriteBuffer::kMaxIo
   iovec iov[WriteBuffer::kMaxIov];
   std::size_t n = b.gather(iov, max);
   std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+  for (std::size_t i = 0; i < n; ++i)
+    out.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
   return out;
 }
 
@@ -89,7 +90,8 @@ TEST(WriteBuffer, GatherStopsAtItsLimitAndConsumeReachesEverySegment) {
   WriteBuffer b;
   std::string expected;
   for (int i = 0; i < 100; ++i) {
-    pieces.push_back(std::make_shared<const std::string>(WriteBuffer::kShareAtLeast, char('A' + i % 26)));
+    pieces.push_back(
+        std::make_shared<const std::string>(WriteBuffer::kShareAtLeast, char('A' + i % 26)));
     b.append(SharedBytes(pieces.back()));
     b.append(std::string_view("|"));
     expected += *pieces.back() + "|";
@@ -110,7 +112,8 @@ TEST(WriteBuffer, GatherStopsAtItsLimitAndConsumeReachesEverySegment) {
     out += more;
   }
   EXPECT_EQ(out, expected);
-  for (auto& p : pieces) EXPECT_EQ(p.use_count(), 1);
+  for (auto& p : pieces)
+    EXPECT_EQ(p.use_count(), 1);
 }
 
 TEST(WriteBuffer, AnEmptiedBufferGivesBackLargeStorage) {
